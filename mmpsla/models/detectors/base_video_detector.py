@@ -1,0 +1,298 @@
+"""Shared base class of every mmpsla video detector (PSLA, frame baseline, DFF, FGFA).
+
+API summary for subclasses (see :class:`BaseVideoDetector` for details):
+
+* ``__init__(rpn_head, roi_head, train_cfg, test_cfg, data_preprocessor, init_cfg)`` builds the
+  task head N_t (an mmdet ``RPNHead`` + ``StandardRoIHead``, Faster R-CNN DC5 style: one
+  stride-16 feature map) and the ``TrackDataPreprocessor``.
+* Subclasses implement ``loss(inputs, data_samples)``, ``predict(inputs, data_samples)`` and
+  ``_forward(inputs, data_samples)``; :meth:`forward` dispatches ``mode`` to them.
+* Head helpers on a single feature map ``feat`` of shape (N, C, h, w):
+  :meth:`head_loss` (RPN + RoI losses), :meth:`head_predict` (detections rescaled to the
+  original image, contract 4), :meth:`head_forward` (raw head outputs, ``mode='tensor'``).
+* Frame helpers: :meth:`get_frames` picks the frames of one role (``'key'``: the frames that
+  carry the loss / the current frame; ``'ref'``: reference / key frames) out of the
+  (N, T, C, H, W) batch; :meth:`check_single_stream` guards ``predict`` (batch size 1);
+  :meth:`add_pred_to_track_samples` stores the predictions on the current frame.
+* Per-video state: :attr:`video_state` is a plain dict (never saved in checkpoints) that is
+  cleared by :meth:`update_video_state` when a frame has ``frame_id == 0`` or a new
+  ``video_id``; :meth:`reset_video_state` clears it explicitly.
+"""
+
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+ConfigLike = Optional[Union[dict, 'torch.nn.Module']]
+
+#: The roles :meth:`BaseVideoDetector.get_frames` understands, mapped to the
+#: ``TrackDataSample`` metainfo field holding their frame indices.
+FRAME_ROLES = {'key': 'key_frames_inds', 'ref': 'ref_frames_inds'}
+
+
+class BaseVideoDetector(BaseModel):
+    """Base class of video detectors built on one Faster R-CNN task head.
+
+    The task head N_t works on a single feature map (stride 16), like mmdet's Faster R-CNN
+    DC5/C4 models: an ``RPNHead`` produces proposals and a ``StandardRoIHead`` (RoIAlign +
+    box head) classifies and refines them. Subclasses decide how that feature is computed
+    (per frame, propagated from a key frame, aggregated over frames, ...).
+
+    Inputs follow mmdet's video convention (contracts 2-3): ``inputs`` is a tensor of shape
+    (N, T, C, H, W) produced by ``TrackDataPreprocessor`` and ``data_samples`` a list of N
+    :class:`TrackDataSample` whose ``video_data_samples`` are the T frames' DetDataSamples,
+    with ``key_frames_inds`` / ``ref_frames_inds`` telling the frames' roles.
+
+    Args:
+        rpn_head (dict): Config of the RPN head (``num_classes`` is forced to 1).
+        roi_head (dict): Config of the RoI head.
+        train_cfg (dict, optional): Training config with ``rpn``, ``rpn_proposal`` and
+            ``rcnn`` entries (mmdet two-stage convention).
+        test_cfg (dict, optional): Test config with ``rpn`` and ``rcnn`` entries.
+        data_preprocessor (dict | nn.Module, optional): Data preprocessor config, built from
+            mmdet's registry. Defaults to a ``TrackDataPreprocessor`` without normalisation.
+        init_cfg (dict | list, optional): Initialisation config.
+    """
+
+    def __init__(
+        self,
+        rpn_head: dict,
+        roi_head: dict,
+        train_cfg: Optional[dict] = None,
+        test_cfg: Optional[dict] = None,
+        data_preprocessor: ConfigLike = None,
+        init_cfg: Optional[Union[dict, List[dict]]] = None,
+    ) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='TrackDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if test_cfg is None or 'rpn' not in test_cfg or 'rcnn' not in test_cfg:
+            raise ValueError(
+                f'test_cfg must be a dict with "rpn" and "rcnn" entries, got {test_cfg!r}'
+            )
+        rpn_head = copy.deepcopy(dict(rpn_head))
+        rpn_head.update(
+            num_classes=1,
+            train_cfg=train_cfg['rpn'] if train_cfg is not None else None,
+            test_cfg=test_cfg['rpn'],
+        )
+        self.rpn_head = MODELS.build(rpn_head)
+        roi_head = copy.deepcopy(dict(roi_head))
+        roi_head.update(
+            train_cfg=train_cfg['rcnn'] if train_cfg is not None else None,
+            test_cfg=test_cfg['rcnn'],
+        )
+        self.roi_head = MODELS.build(roi_head)
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+        self.video_state: Dict = {}
+        self._state_video_id = None
+
+    # ------------------------------------------------------------------ dispatch
+    def forward(
+        self,
+        inputs: Tensor,
+        data_samples: Optional[List[TrackDataSample]] = None,
+        mode: str = 'tensor',
+    ):
+        """Dispatch to :meth:`loss`, :meth:`predict` or :meth:`_forward`.
+
+        Args:
+            inputs (Tensor): Frames of shape (N, T, C, H, W).
+            data_samples (list[TrackDataSample], optional): One per batch element.
+            mode (str): ``'loss'``, ``'predict'`` or ``'tensor'``.
+
+        Returns:
+            dict | list[TrackDataSample] | tuple: Losses, predictions or raw head outputs.
+        """
+        if inputs.dim() != 5:
+            raise ValueError(
+                f'inputs must have shape (N, T, C, H, W), got {tuple(inputs.shape)}'
+            )
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise ValueError(f'mode must be "loss", "predict" or "tensor", got {mode!r}')
+
+    def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> dict:
+        """Compute the training losses. Implemented by subclasses."""
+        raise NotImplementedError
+
+    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
+        """Predict the current frame. Implemented by subclasses."""
+        raise NotImplementedError
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
+        """Raw head outputs without post-processing. Implemented by subclasses."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ task head N_t
+    def head_loss(self, feat: Tensor, det_samples: Sequence[DetDataSample]) -> Dict[str, Tensor]:
+        """RPN + RoI-head losses of a feature map against the frames' ground truth.
+
+        Args:
+            feat (Tensor): Feature map of shape (N, C, h, w), one per frame.
+            det_samples (list[DetDataSample]): N samples with ``gt_instances``.
+
+        Returns:
+            dict[str, Tensor]: Losses; RPN ones are prefixed with ``rpn_``.
+        """
+        self._check_feat(feat, det_samples)
+        x = (feat,)
+        det_samples = list(det_samples)
+        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg['rpn'])
+        rpn_samples = copy.deepcopy(det_samples)
+        for sample in rpn_samples:  # the RPN is class-agnostic
+            sample.gt_instances.labels = torch.zeros_like(sample.gt_instances.labels)
+        rpn_losses, proposals = self.rpn_head.loss_and_predict(
+            x, rpn_samples, proposal_cfg=proposal_cfg
+        )
+        losses = {}
+        for name, value in rpn_losses.items():
+            key = f'rpn_{name}' if 'loss' in name and 'rpn' not in name else name
+            losses[key] = value
+        losses.update(self.roi_head.loss(x, proposals, det_samples))
+        return losses
+
+    def head_predict(
+        self, feat: Tensor, det_samples: Sequence[DetDataSample], rescale: bool = True
+    ) -> List[InstanceData]:
+        """Detections of a feature map, rescaled to the original images by default.
+
+        Args:
+            feat (Tensor): Feature map of shape (N, C, h, w).
+            det_samples (list[DetDataSample]): N samples (metainfo: ``img_shape``,
+                ``scale_factor``, ``ori_shape``).
+            rescale (bool): Map boxes back to ``ori_shape`` coordinates.
+
+        Returns:
+            list[InstanceData]: Per frame ``bboxes`` (n, 4) xyxy, ``scores`` (n,),
+            ``labels`` (n,).
+        """
+        self._check_feat(feat, det_samples)
+        x = (feat,)
+        det_samples = list(det_samples)
+        proposals = self.rpn_head.predict(x, det_samples, rescale=False)
+        return self.roi_head.predict(x, proposals, det_samples, rescale=rescale)
+
+    def head_forward(self, feat: Tensor, det_samples: Sequence[DetDataSample]) -> tuple:
+        """Raw outputs of the head (``mode='tensor'``).
+
+        Args:
+            feat (Tensor): Feature map of shape (N, C, h, w).
+            det_samples (list[DetDataSample]): N samples (metainfo only).
+
+        Returns:
+            tuple: ``(rpn_outs, roi_outs)``: the RPN's (cls_scores, bbox_preds) per level and
+            the RoI head's forward outputs on the RPN proposals.
+        """
+        self._check_feat(feat, det_samples)
+        x = (feat,)
+        det_samples = list(det_samples)
+        rpn_outs = self.rpn_head.forward(x)
+        proposals = self.rpn_head.predict(x, det_samples, rescale=False)
+        roi_outs = self.roi_head.forward(x, proposals, det_samples)
+        return rpn_outs, roi_outs
+
+    @staticmethod
+    def _check_feat(feat: Tensor, det_samples: Sequence[DetDataSample]) -> None:
+        if feat.dim() != 4:
+            raise ValueError(f'feat must have shape (N, C, h, w), got {tuple(feat.shape)}')
+        if feat.size(0) != len(det_samples):
+            raise ValueError(
+                f'feat has {feat.size(0)} maps but det_samples has {len(det_samples)} samples'
+            )
+
+    # ------------------------------------------------------------------ frames
+    @staticmethod
+    def get_frames(
+        inputs: Tensor, data_samples: Sequence[TrackDataSample], role: str
+    ) -> Tuple[List[Tensor], List[List[DetDataSample]]]:
+        """Pick the frames of one role out of a batch of clips.
+
+        Args:
+            inputs (Tensor): Frames of shape (N, T, C, H, W).
+            data_samples (list[TrackDataSample]): N samples; all must list the same frame
+                indices for ``role``.
+            role (str): ``'key'`` (``key_frames_inds``) or ``'ref'`` (``ref_frames_inds``).
+
+        Returns:
+            tuple: ``(imgs, samples)``: ``imgs[j]`` is the (N, C, H, W) batch of the role's
+            j-th frame and ``samples[j]`` the N matching DetDataSamples.
+        """
+        if role not in FRAME_ROLES:
+            raise ValueError(f'role must be one of {sorted(FRAME_ROLES)}, got {role!r}')
+        if len(data_samples) != inputs.size(0):
+            raise ValueError(
+                f'inputs has batch size {inputs.size(0)} but data_samples has '
+                f'{len(data_samples)} samples'
+            )
+        field = FRAME_ROLES[role]
+        inds = [list(sample.metainfo.get(field, [])) for sample in data_samples]
+        if any(ind != inds[0] for ind in inds):
+            raise ValueError(f'all samples of a batch must share {field}, got {inds}')
+        imgs = [inputs[:, i] for i in inds[0]]
+        samples = [[sample[i] for sample in data_samples] for i in inds[0]]
+        return imgs, samples
+
+    @staticmethod
+    def check_single_stream(data_samples: Sequence[TrackDataSample]) -> TrackDataSample:
+        """Return the only sample of a ``predict`` batch, raising if there are more.
+
+        Video prediction keeps per-video state, so it processes one stream (batch size 1).
+        """
+        if data_samples is None or len(data_samples) != 1:
+            n = 0 if data_samples is None else len(data_samples)
+            raise ValueError(
+                'video prediction processes one video stream at a time: data_samples must '
+                f'hold exactly 1 TrackDataSample (test batch size 1), got {n}'
+            )
+        return data_samples[0]
+
+    @staticmethod
+    def add_pred_to_track_samples(
+        data_samples: Sequence[TrackDataSample], results: Sequence[InstanceData]
+    ) -> List[TrackDataSample]:
+        """Store ``results[i]`` as ``pred_instances`` of sample i's current frame.
+
+        The current frame is ``video_data_samples[key_frames_inds[0]]`` (contract 4).
+        """
+        for sample, result in zip(data_samples, results):
+            sample[sample.key_frames_inds[0]].pred_instances = result
+        return list(data_samples)
+
+    # ------------------------------------------------------------------ video state
+    def reset_video_state(self) -> None:
+        """Forget everything kept about the current video."""
+        self.video_state = {}
+        self._state_video_id = None
+
+    def update_video_state(self, metainfo: dict) -> bool:
+        """Clear :attr:`video_state` when ``metainfo`` starts a new video.
+
+        Args:
+            metainfo (dict): The current frame's metainfo (``frame_id``, ``video_id``).
+
+        Returns:
+            bool: True when the state was reset (first frame of a new video).
+        """
+        video_id = metainfo.get('video_id', None)
+        frame_id = metainfo.get('frame_id', None)
+        if frame_id is None:
+            raise ValueError('the frame metainfo must contain "frame_id"')
+        if frame_id == 0 or video_id != self._state_video_id:
+            self.video_state = {}
+            self._state_video_id = video_id
+            return True
+        return False
