@@ -1,1 +1,12 @@
+"""Utilities shared by the package."""
+from .checkpoint_compat import allow_mmengine_checkpoints, history_buffer_method
+from .cpu_distributed import CPUDistributedDataParallel, setup_cpu_distributed
 
+allow_mmengine_checkpoints()
+
+__all__ = [
+    'allow_mmengine_checkpoints',
+    'history_buffer_method',
+    'CPUDistributedDataParallel',
+    'setup_cpu_distributed',
+]

@@ -1,0 +1,57 @@
+"""Distributed training and testing on CPUs (gloo) with the mmengine Runner.
+
+mmengine 0.10.7 assumes a CUDA device per process in two places:
+``init_dist('pytorch')`` calls ``torch.cuda.set_device`` and ``Runner.wrap_model``
+passes ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``, which both fail for a
+CPU model. :func:`setup_cpu_distributed` prepares a CPU run so that neither happens:
+it starts the gloo process group itself (the Runner then skips ``init_dist``) and
+selects :class:`CPUDistributedDataParallel` as the model wrapper.
+"""
+import os
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """:class:`MMDistributedDataParallel` for a model that lives on the CPU.
+
+    The Runner always passes ``device_ids=[LOCAL_RANK]``; a CPU module must be
+    wrapped with ``device_ids=None``, so the argument is dropped.
+    """
+
+    def __init__(self, module: torch.nn.Module, device_ids=None, **kwargs):
+        super().__init__(module=module, device_ids=None, **kwargs)
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
+    """Prepare a distributed run without CUDA; do nothing when CUDA is usable.
+
+    Args:
+        cfg: The run's config; its ``model_wrapper_cfg`` is set to
+            :class:`CPUDistributedDataParallel` and ``env_cfg.dist_cfg.backend``
+            to ``'gloo'``.
+        launcher: The Runner's launcher (``'none'``, ``'pytorch'``, ``'slurm'``...).
+
+    Returns:
+        True when a CPU process group was started here.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return False
+    if launcher != 'pytorch':
+        raise ValueError(
+            f'CPU distributed runs support launcher="pytorch" (torchrun), got {launcher!r}'
+        )
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']),
+        )
+    return True
