@@ -1,1 +1,3 @@
+from .vid_metric import VIDMetric
 
+__all__ = ['VIDMetric']

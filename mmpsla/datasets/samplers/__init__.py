@@ -1,0 +1,3 @@
+from .target_frame_sampler import TargetFrameSampler
+
+__all__ = ['TargetFrameSampler']
