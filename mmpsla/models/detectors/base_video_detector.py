@@ -70,7 +70,7 @@ class BaseVideoDetector(BaseModel):
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
         if data_preprocessor is None:
-            data_preprocessor = dict(type='TrackDataPreprocessor')
+            data_preprocessor = {'type': 'TrackDataPreprocessor'}
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -114,9 +114,7 @@ class BaseVideoDetector(BaseModel):
             dict | list[TrackDataSample] | tuple: Losses, predictions or raw head outputs.
         """
         if inputs.dim() != 5:
-            raise ValueError(
-                f'inputs must have shape (N, T, C, H, W), got {tuple(inputs.shape)}'
-            )
+            raise ValueError(f'inputs must have shape (N, T, C, H, W), got {tuple(inputs.shape)}')
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':

@@ -1,0 +1,85 @@
+# PSLA method (c) (RFU + DenseFT with Quality Net) on the toy VID dataset, CPU-sized.
+# A tiny ResNet (BasicBlocks, 32 base channels, GroupNorm, trained from scratch) keeps the
+# paper's proportions: N_l = stem + res2 + res3 + the first res4 block; N_f adds the other
+# five res4 blocks, a dilated res5 and the feature conv, so a key frame costs several
+# times a non-key frame. Override the length with
+#   --cfg-options train_cfg.max_iters=20
+# (the LR milestones are fractions of max_iters' default and are clipped by mmengine).
+_base_ = [
+    '../_base_/models/psla_faster_rcnn_r50_dc5.py',
+    '../_base_/datasets/toy_vid.py',
+    '../_base_/default_runtime.py',
+]
+default_scope = 'mmdet'
+custom_imports = dict(imports=['mmpsla'], allow_failed_imports=False)
+
+feat_channels = 128
+num_classes = 4
+align = dict(type='PSLAAlign', embed_channels=64, max_displacement=4)
+norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
+
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=16),
+    backbone=dict(
+        depth=18,
+        stage_blocks=(1, 1, 6, 1),
+        base_channels=32,
+        low_level_blocks=1,
+        feat_channels=feat_channels,
+        frozen_stages=-1,
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        init_cfg=None,
+    ),
+    rfu=dict(in_channels=feat_channels, align=align, update_channels=(64, 16)),
+    dense_ft=dict(
+        in_channels=128,
+        out_channels=feat_channels,
+        transform_channels=(64, 64),
+        align=align,
+        quality_channels=(64, 16),
+    ),
+    rpn_head=dict(
+        in_channels=feat_channels,
+        feat_channels=128,
+        anchor_generator=dict(scales=[1, 2, 4], ratios=[0.5, 1.0, 2.0], strides=[16]),
+    ),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=feat_channels),
+        bbox_head=dict(in_channels=feat_channels, fc_out_channels=256, num_classes=num_classes),
+    ),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=200),
+        rcnn=dict(sampler=dict(num=128)),
+    ),
+    test_cfg=dict(
+        rpn=dict(nms_pre=600, max_per_img=50),
+        rcnn=dict(score_thr=0.01, max_per_img=20),
+    ),
+)
+
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+val_dataloader = dict(num_workers=0, persistent_workers=False)
+test_dataloader = dict(num_workers=0, persistent_workers=False)
+
+max_iters = 1500
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10**9)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=10**9, milestones=[1100], gamma=0.1),
+]
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001),
+    clip_grad=dict(max_norm=10, norm_type=2),
+)
+
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=1),
+)
+log_processor = dict(window_size=20)
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)

@@ -1,0 +1,202 @@
+"""The PSLA video detector (paper Sec. 3): N_f / N_l split, RFU, DenseFT, Faster R-CNN head."""
+
+from typing import List, Optional
+
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import TrackDataSample
+from torch import Tensor
+
+from .base_video_detector import BaseVideoDetector
+
+
+@MODELS.register_module()
+class PSLAVideoDetector(BaseVideoDetector):
+    """PSLA video object detector.
+
+    Key frames run the full network N_f (``backbone.forward``) and update the temporal
+    feature F_t with RFU; non-key frames run the prefix N_l (``backbone.forward_low``) and
+    DenseFT propagates F_t to them. The task head N_t (RPN + RoI head) runs on F_t for key
+    frames and on DenseFT's output for non-key frames.
+
+    Paper variants (Table 2/5), chosen by config:
+
+    * method (a): ``use_rfu=False, use_quality_net=False`` - F_t is the nearest key frame's
+      F_h; non-key frames get Transform Net + alignment only.
+    * method (b): ``use_rfu=True, use_quality_net=False``.
+    * method (c): ``use_rfu=True, use_quality_net=True`` (default).
+
+    Training (contract 2): each sample holds frames [k1, k2, n]; the loss is computed on n
+    only. With RFU: F_t = F_h^{k1}, F_t <- RFU(F_h^{k2}, F_t); without RFU: F_t = F_h^{k2}
+    (k2 lies within half an interval of n, like the nearest key frame at test time). Then
+    n's feature = DenseFT(F_l^n, F_t). A still image is the same frame three times.
+
+    Test (contract 3): one video stream at a time (batch size 1). Frames carry
+    ``key_frame_id`` / ``is_key_frame``; a sample of 2 frames ``[key, current]`` attaches a
+    key frame that lies ahead of the current one. F_t and the id of the key frame it was
+    last updated with are kept in :attr:`video_state` and reset at every new video.
+
+    Args:
+        backbone (dict): ``PSLAResNet`` config (N_f / N_l).
+        dense_ft (dict): ``DenseFT`` config (``use_quality_net`` is set from this class).
+        rpn_head (dict): RPN head config.
+        roi_head (dict): RoI head config.
+        rfu (dict, optional): ``RFU`` config; required when ``use_rfu``.
+        use_rfu (bool): Maintain F_t with RFU. Defaults to True.
+        use_quality_net (bool): DenseFT's Quality Net. Defaults to True.
+        train_cfg, test_cfg, data_preprocessor, init_cfg: See :class:`BaseVideoDetector`.
+    """
+
+    def __init__(
+        self,
+        backbone: dict,
+        dense_ft: dict,
+        rpn_head: dict,
+        roi_head: dict,
+        rfu: Optional[dict] = None,
+        use_rfu: bool = True,
+        use_quality_net: bool = True,
+        train_cfg: Optional[dict] = None,
+        test_cfg: Optional[dict] = None,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(
+            rpn_head=rpn_head,
+            roi_head=roi_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+        )
+        self.backbone = MODELS.build(backbone)
+        for name in ('forward_low', 'forward_high'):
+            if not hasattr(self.backbone, name):
+                raise ValueError(
+                    f'backbone must provide {name}() (N_l / N_f split, e.g. PSLAResNet), '
+                    f'got {type(self.backbone).__name__}'
+                )
+        self.use_rfu = use_rfu
+        self.use_quality_net = use_quality_net
+        if use_rfu:
+            if rfu is None:
+                raise ValueError('rfu config is required when use_rfu=True')
+            self.rfu = MODELS.build(rfu)
+        else:
+            self.rfu = None
+        dense_ft = dict(dense_ft)
+        dense_ft['use_quality_net'] = use_quality_net
+        self.dense_ft = MODELS.build(dense_ft)
+
+    # ------------------------------------------------------------------ training
+    def _train_feature(self, inputs: Tensor, data_samples: List[TrackDataSample]):
+        """Feature of the labelled frame n of 3-frame training samples [k1, k2, n].
+
+        Returns:
+            tuple: (feat (N, C, h, w), DetDataSamples of n).
+        """
+        (cur,), (cur_samples,) = self.get_frames(inputs, data_samples, 'key')
+        refs, _ = self.get_frames(inputs, data_samples, 'ref')
+        if len(refs) != 2:
+            raise ValueError(
+                'PSLA training samples must have 2 reference (key) frames [k1, k2] and one '
+                f'key_frames_inds frame n, got {len(refs)} reference frames'
+            )
+        if self.use_rfu:
+            n = refs[0].size(0)
+            feats = self.backbone(torch.cat(refs, dim=0))
+            temporal = self.rfu(feats[n:], feats[:n])
+        else:
+            temporal = self.backbone(refs[1])
+        feat = self.dense_ft(self.backbone.forward_low(cur), temporal)
+        return feat, cur_samples
+
+    def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> dict:
+        """Losses of the non-key frame n of each [k1, k2, n] sample.
+
+        Args:
+            inputs (Tensor): (N, 3, C, H, W).
+            data_samples (list[TrackDataSample]): N samples, ``key_frames_inds == [2]``.
+
+        Returns:
+            dict[str, Tensor]: RPN and RoI-head losses.
+        """
+        feat, samples = self._train_feature(inputs, data_samples)
+        return self.head_loss(feat, samples)
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
+        """Raw head outputs on the training-style feature of frame n (``mode='tensor'``)."""
+        if data_samples is None:
+            raise ValueError('PSLAVideoDetector needs data_samples in tensor mode')
+        feat, samples = self._train_feature(inputs, data_samples)
+        return self.head_forward(feat, samples)
+
+    # ------------------------------------------------------------------ test
+    def _process_key_frame(self, img: Tensor, frame_id: int) -> Tensor:
+        """Run N_f on key frame ``frame_id`` and update F_t (RFU) -> F_t (1, C, h, w)."""
+        feat = self.backbone(img)
+        if self.use_rfu:
+            feat = self.rfu(feat, self.video_state.get('temporal'))
+        self.video_state['temporal'] = feat
+        self.video_state['key_frame_id'] = frame_id
+        self.video_state['num_key_frames'] = self.video_state.get('num_key_frames', 0) + 1
+        return feat
+
+    def extract_test_feature(self, inputs: Tensor, track_sample: TrackDataSample) -> Tensor:
+        """The current frame's feature for N_t, updating the video state.
+
+        Args:
+            inputs (Tensor): (1, T, C, H, W), T = 1 (current) or 2 ([key, current]).
+            track_sample (TrackDataSample): Its metainfo.
+
+        Returns:
+            Tensor: (1, C, h, w): F_t at a key frame, DenseFT's output otherwise.
+        """
+        cur_ind = track_sample.key_frames_inds[0]
+        meta = track_sample[cur_ind].metainfo
+        for name in ('is_key_frame', 'key_frame_id'):
+            if name not in meta:
+                raise ValueError(
+                    f'frame metainfo lacks {name!r}: the test pipeline must contain '
+                    'PSLAKeyFrameSchedule (see configs/_base_/datasets/toy_vid.py)'
+                )
+        self.update_video_state(meta)
+        frame_id, key_id = meta['frame_id'], meta['key_frame_id']
+        ref_inds = list(track_sample.metainfo.get('ref_frames_inds', []))
+        if ref_inds:  # a key frame lying ahead of the current frame was attached
+            attached = track_sample[ref_inds[0]].metainfo['frame_id']
+            if self.video_state.get('key_frame_id') != attached:
+                self._process_key_frame(inputs[:, ref_inds[0]], attached)
+        if meta['is_key_frame']:
+            if self.video_state.get('key_frame_id') == frame_id:  # processed ahead: reuse
+                return self.video_state['temporal']
+            return self._process_key_frame(inputs[:, cur_ind], frame_id)
+        if self.video_state.get('key_frame_id') != key_id:
+            raise RuntimeError(
+                f'frame {frame_id} of video {meta.get("video_id")} needs key frame {key_id}, '
+                f'which was never provided (last key frame processed: '
+                f'{self.video_state.get("key_frame_id")}); feed the frames of a video in order '
+                'through PSLAKeyFrameSchedule with batch size 1'
+            )
+        low = self.backbone.forward_low(inputs[:, cur_ind])
+        return self.dense_ft(low, self.video_state['temporal'])
+
+    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
+        """Detections of the current frame of a one-stream batch (contract 3/4).
+
+        Args:
+            inputs (Tensor): (1, T, C, H, W).
+            data_samples (list[TrackDataSample]): exactly one sample.
+
+        Returns:
+            list[TrackDataSample]: the input sample, its current frame carrying
+            ``pred_instances`` in original-image coordinates.
+        """
+        track_sample = self.check_single_stream(data_samples)
+        feat = self.extract_test_feature(inputs, track_sample)
+        cur = track_sample[track_sample.key_frames_inds[0]]
+        results = self.head_predict(feat, [cur], rescale=True)
+        return self.add_pred_to_track_samples(data_samples, results)
+
+    def extra_repr(self) -> str:
+        return f'use_rfu={self.use_rfu}, use_quality_net={self.use_quality_net}'

@@ -1,0 +1,79 @@
+"""Dense Feature Transforming (paper Sec. 3.4)."""
+
+from typing import Optional, Sequence
+
+import torch.nn as nn
+from mmdet.registry import MODELS
+from torch import Tensor
+
+from .fusion_weight_net import FusionWeightNet
+from .transform_net import TransformNet
+
+
+@MODELS.register_module()
+class DenseFT(nn.Module):
+    """Produces a non-key frame's feature from its F_l and the temporal feature F_t.
+
+    q = TransformNet(F_l); F̂ = align(q, F_t); with the Quality Net,
+    (Ŵ, W) = QualityNet(F̂, q) and the output is Ŵ·F̂ + W·q, otherwise F̂ (the paper's
+    method (a)/(b)).
+
+    Args:
+        in_channels (int): Channels of F_l. Defaults to 1024.
+        out_channels (int): Channels of F_h / F_t. Defaults to 1024.
+        transform_channels (Sequence[int]): (reduce, mid) channels of the Transform Net.
+            Defaults to (256, 256).
+        align (dict): Alignment module config (``in_channels`` = ``out_channels`` filled in).
+            Defaults to ``PSLAAlign`` (256 filters, d = 4).
+        use_quality_net (bool): Fuse with the Quality Net. Defaults to True.
+        quality_channels (Sequence[int]): Quality Net hidden channels. Defaults to (256, 16).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1024,
+        out_channels: int = 1024,
+        transform_channels: Sequence[int] = (256, 256),
+        align: Optional[dict] = None,
+        use_quality_net: bool = True,
+        quality_channels: Sequence[int] = (256, 16),
+    ) -> None:
+        super().__init__()
+        if len(transform_channels) != 2:
+            raise ValueError(f'transform_channels must have 2 entries, got {transform_channels!r}')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.use_quality_net = use_quality_net
+        self.transform_net = TransformNet(in_channels, out_channels, *transform_channels)
+        align = dict(align or {'type': 'PSLAAlign', 'embed_channels': 256, 'max_displacement': 4})
+        align.setdefault('in_channels', out_channels)
+        self.align = MODELS.build(align)
+        self.quality_net = (
+            FusionWeightNet(out_channels, quality_channels) if use_quality_net else None
+        )
+
+    def forward(self, low_feat: Tensor, temporal_feat: Tensor, return_weights: bool = False):
+        """Feature of a non-key frame.
+
+        Args:
+            low_feat (Tensor): F_l (B, in_channels, H, W).
+            temporal_feat (Tensor): F_t (B, out_channels, H, W).
+            return_weights (bool): Also return the Quality Net's (Ŵ, W) (None without it).
+
+        Returns:
+            Tensor | tuple: (B, out_channels, H, W) [, weights].
+        """
+        query = self.transform_net(low_feat)
+        aligned = self.align(query, temporal_feat)
+        weights = None
+        out = aligned
+        if self.quality_net is not None:
+            weights = self.quality_net(aligned, query)
+            out = weights[0] * aligned + weights[1] * query
+        return (out, weights) if return_weights else out
+
+    def extra_repr(self) -> str:
+        return (
+            f'in_channels={self.in_channels}, out_channels={self.out_channels}, '
+            f'use_quality_net={self.use_quality_net}'
+        )

@@ -1,0 +1,184 @@
+"""PSLAVideoDetector built from the toy configs: loss / predict / tensor, schedule, state."""
+
+import pytest
+import torch
+from psla_test_utils import H, W, build_model, det_sample, make_stream, track_sample, train_batch
+
+
+@pytest.fixture(scope='module')
+def model_c():
+    return build_model('toy/psla_c_toy.py')
+
+
+@pytest.mark.parametrize('cfg', ['toy/psla_a_toy.py', 'toy/psla_b_toy.py', 'toy/psla_c_toy.py'])
+def test_loss_and_gradients(cfg):
+    model = build_model(cfg)
+    model.train()
+    inputs, samples = train_batch()
+    torch.manual_seed(0)
+    losses = model(inputs, samples, mode='loss')
+    for key in ('loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'):
+        assert key in losses
+    total = sum(
+        v.sum() if torch.is_tensor(v) else sum(x.sum() for x in v)
+        for k, v in losses.items()
+        if 'loss' in k
+    )
+    assert torch.isfinite(total) and total > 0
+    total.backward()
+    grad = {n: p.grad for n, p in model.named_parameters()}
+    # N_l, the Transform Net and the N_f tail (feature conv, via the propagated F_t) learn
+    assert grad['backbone.conv1.weight'].abs().sum() > 0
+    assert grad['backbone.feat_conv.weight'].abs().sum() > 0
+    assert grad['dense_ft.transform_net.0.weight'].abs().sum() > 0
+    assert grad['dense_ft.align.query_embed.weight'].abs().sum() > 0
+    assert (model.rfu is not None) == ('b_' in cfg or 'c_' in cfg)
+    if model.rfu is not None:
+        assert grad['rfu.update_net.layers.0.weight'].abs().sum() > 0
+    assert (model.dense_ft.quality_net is not None) == ('c_' in cfg)
+
+
+def test_loss_uses_only_the_labelled_non_key_frame(model_c):
+    model_c.train()
+    inputs, samples = train_batch(seed=1)
+    torch.manual_seed(0)
+    ref = model_c.loss(inputs, samples)
+    for s in samples:  # ground truth of k1, k2 is ignored
+        for i in (0, 1):
+            s[i].gt_instances.bboxes = s[i].gt_instances.bboxes * 0 + 1
+    torch.manual_seed(0)
+    same = model_c.loss(inputs, samples)
+    torch.testing.assert_close(ref['loss_cls'], same['loss_cls'])
+    # ... while changing the key frames' pixels changes the propagated feature
+    inputs2 = inputs.clone()
+    inputs2[:, 0] = torch.randn_like(inputs2[:, 0])
+    torch.manual_seed(0)
+    changed = model_c.loss(inputs2, samples)
+    assert not torch.allclose(ref['loss_cls'], changed['loss_cls'])
+
+
+def test_still_image_training_sample(model_c):
+    model_c.train()
+    img = torch.randn(1, 1, 3, H, W).expand(1, 3, 3, H, W).contiguous()
+    samples = [track_sample([det_sample(0) for _ in range(3)], [False, False, True])]
+    losses = model_c(img, samples, mode='loss')
+    assert torch.isfinite(losses['loss_cls'])
+
+
+def test_tensor_mode(model_c):
+    model_c.eval()
+    inputs, samples = train_batch()
+    with torch.no_grad():
+        rpn_outs, roi_outs = model_c(inputs, samples, mode='tensor')
+    cls_scores, bbox_preds = rpn_outs
+    assert cls_scores[0].shape == (2, 9, H // 16, W // 16)  # 3 scales x 3 ratios
+    assert roi_outs[0].shape[1] == 4 + 1  # num_classes + background
+
+
+def _run(model, stream):
+    """Predict a stream; return per step (N_f ran?, N_l-only ran?) and results."""
+    calls = []
+    handle = model.backbone.register_forward_pre_hook(lambda m, a: calls.append('full'))
+    orig_low = model.backbone.forward_low
+
+    def low(x):
+        calls.append('low')
+        return orig_low(x)
+
+    model.backbone.forward_low = low
+    steps, results = [], []
+    try:
+        with torch.no_grad():
+            for inputs, samples in stream:
+                calls.clear()
+                results.append(model.predict(inputs, samples)[0])
+                # backbone.forward itself calls forward_low: count N_l-only calls separately
+                full = calls.count('full')
+                steps.append((full, calls.count('low') - full))
+    finally:
+        handle.remove()
+        del model.backbone.forward_low
+    return steps, results
+
+
+def test_middle_schedule_runs_n_f_on_key_frames_only(model_c):
+    model_c.eval()
+    _, stream = make_stream(length=7, interval=3, mode='middle')
+    steps, results = _run(model_c, stream)
+    # segments [0,1,2] [3,4,5] [6], keys 1, 4, 6: key 1 runs (attached) at step 0 with frame 0's
+    # N_l; frame 1 reuses the cached F_t; frame 2 is N_l only; ...
+    assert steps == [(1, 1), (0, 0), (0, 1), (1, 1), (0, 0), (0, 1), (1, 0)]
+    assert model_c.video_state['num_key_frames'] == 3
+    for r in results:
+        pred = r[r.key_frames_inds[0]].pred_instances
+        assert pred.bboxes.shape[1] == 4 and pred.scores.shape == pred.labels.shape
+
+
+def test_first_mode_streaming(model_c):
+    model_c.eval()
+    _, stream = make_stream(length=5, interval=2, mode='first')
+    steps, _ = _run(model_c, stream)
+    assert steps == [(1, 0), (0, 1), (1, 0), (0, 1), (1, 0)]
+
+
+def test_temporal_feature_is_reset_for_every_video(model_c):
+    model_c.eval()
+    frames0, stream0 = make_stream(length=4, interval=2, mode='first', video_id=0)
+    frames1, stream1 = make_stream(length=4, interval=2, mode='first', video_id=1)
+    _run(model_c, stream0)
+    assert model_c.video_state['num_key_frames'] == 2
+    with torch.no_grad():
+        _run(model_c, stream1[:1])
+        # first key frame of the new video: F_t = F_h, no RFU mixing with video 0
+        expected = model_c.backbone(frames1[:1])
+    assert model_c.video_state['num_key_frames'] == 1
+    torch.testing.assert_close(model_c.video_state['temporal'], expected)
+    # the second key frame of the video does go through RFU
+    with torch.no_grad():
+        _run(model_c, stream1[1:3])
+        f_h = model_c.backbone(frames1[2:3])
+    assert not torch.allclose(model_c.video_state['temporal'], f_h)
+
+
+def test_rfu_off_keeps_the_key_frame_feature():
+    model = build_model('toy/psla_a_toy.py').eval()
+    frames, stream = make_stream(length=4, interval=2, mode='first')
+    _run(model, stream[:3])
+    with torch.no_grad():
+        torch.testing.assert_close(model.video_state['temporal'], model.backbone(frames[2:3]))
+
+
+def test_missing_key_frame_raises(model_c):
+    model_c.eval()
+    _, stream = make_stream(length=7, interval=3, mode='middle', video_id=5)
+    _run(model_c, stream[:1])
+    # skip to frame 5 (key 4) without having processed key frame 4
+    with pytest.raises(RuntimeError, match='key frame 4'):
+        _run(model_c, stream[5:6])
+
+
+def test_predict_rescales_to_the_original_image(model_c):
+    model_c.eval()
+    img = torch.randn(1, 1, 3, H, W)
+    meta = {'key_frame_id': 0, 'is_key_frame': True}
+    with torch.no_grad():
+        results = []
+        for scale in (1.0, 0.5):
+            model_c.reset_video_state()
+            s = track_sample([det_sample(0, meta=meta, scale=scale, with_gt=False)], [True])
+            results.append(model_c.predict(img, [s])[0][0].pred_instances)
+    assert len(results[0]) > 0
+    torch.testing.assert_close(results[1].bboxes, results[0].bboxes * 2)
+    torch.testing.assert_close(results[1].scores, results[0].scores)
+
+
+def test_predict_needs_batch_size_one(model_c):
+    model_c.eval()
+    meta = {'key_frame_id': 0, 'is_key_frame': True}
+    samples = [track_sample([det_sample(0, v, meta)], [True]) for v in (0, 1)]
+    with pytest.raises(ValueError, match='one video stream'):
+        model_c.predict(torch.randn(2, 1, 3, H, W), samples)
+    with pytest.raises(ValueError, match='PSLAKeyFrameSchedule'):
+        model_c.predict(torch.randn(1, 1, 3, H, W), [track_sample([det_sample(0)], [True])])
+    with pytest.raises(ValueError, match='mode'):
+        model_c(torch.randn(1, 1, 3, H, W), [], mode='bogus')

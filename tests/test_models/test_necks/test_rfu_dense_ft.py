@@ -1,0 +1,85 @@
+"""RFU (Update Net) and DenseFT (Transform Net + Quality Net)."""
+
+import pytest
+import torch
+
+from mmpsla.models.necks import RFU, DenseFT, FusionWeightNet
+
+ALIGN = {'type': 'PSLAAlign', 'embed_channels': 4, 'max_displacement': 2}
+
+
+def _randomise(module):
+    torch.manual_seed(0)
+    for p in module.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+
+
+def test_fusion_weights_sum_to_one_per_pixel():
+    net = FusionWeightNet(in_channels=6, hidden_channels=(8, 4))
+    _randomise(net)
+    a, b = torch.randn(2, 6, 5, 7), torch.randn(2, 6, 5, 7)
+    w_a, w_b = net(a, b)
+    assert w_a.shape == w_b.shape == (2, 1, 5, 7)
+    torch.testing.assert_close(w_a + w_b, torch.ones(2, 1, 5, 7))
+    assert (w_a > 0).all() and (w_b > 0).all()
+    assert not torch.allclose(w_a, torch.full_like(w_a, 0.5))  # not a constant blend
+    torch.testing.assert_close(net.fuse(a, b), w_a * a + w_b * b)
+    # a freshly built net starts as an even blend
+    fresh = FusionWeightNet(in_channels=6, hidden_channels=(8, 4))
+    torch.testing.assert_close(fresh(a, b)[0], torch.full_like(w_a, 0.5))
+
+
+def test_fusion_layer_shapes_follow_the_paper():
+    net = FusionWeightNet(in_channels=1024)
+    convs = [m for m in net.layers if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
+        (2048, 256, (1, 1)),
+        (256, 16, (3, 3)),
+        (16, 2, (3, 3)),
+    ]
+
+
+def test_rfu_update_is_eq6_and_initialises_on_first_key_frame():
+    rfu = RFU(in_channels=6, align=ALIGN, update_channels=(8, 4))
+    _randomise(rfu)
+    key = torch.randn(1, 6, 5, 5)
+    first, (w_hat, w) = rfu(key, None, return_weights=True)
+    assert torch.equal(first, key) and (w == 1).all() and (w_hat == 0).all()
+    temporal = torch.randn(1, 6, 5, 5)
+    new, (w_hat, w) = rfu(key, temporal, return_weights=True)
+    aligned = rfu.align(key, temporal)
+    torch.testing.assert_close(new, w_hat * aligned + w * key)
+    torch.testing.assert_close(w_hat + w, torch.ones(1, 1, 5, 5))
+
+
+@pytest.mark.parametrize('use_quality_net', [True, False])
+def test_dense_ft(use_quality_net):
+    dft = DenseFT(
+        in_channels=5,
+        out_channels=6,
+        transform_channels=(3, 4),
+        align=ALIGN,
+        use_quality_net=use_quality_net,
+        quality_channels=(8, 4),
+    )
+    _randomise(dft)
+    low = torch.randn(2, 5, 4, 6, requires_grad=True)
+    temporal = torch.randn(2, 6, 4, 6, requires_grad=True)
+    out, weights = dft(low, temporal, return_weights=True)
+    assert out.shape == (2, 6, 4, 6)
+    query = dft.transform_net(low)
+    aligned = dft.align(query, temporal)
+    if use_quality_net:
+        torch.testing.assert_close(weights[0] + weights[1], torch.ones(2, 1, 4, 6))
+        torch.testing.assert_close(out, weights[0] * aligned + weights[1] * query)
+    else:
+        assert weights is None and dft.quality_net is None
+        torch.testing.assert_close(out, aligned)
+    out.sum().backward()
+    assert low.grad.abs().sum() > 0 and temporal.grad.abs().sum() > 0
+    convs = [m for m in dft.transform_net if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size) for c in convs] == [
+        (3, (1, 1)),
+        (4, (3, 3)),
+        (6, (3, 3)),
+    ]
