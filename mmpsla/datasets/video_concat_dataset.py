@@ -14,15 +14,9 @@ class VideoConcatDataset(ConcatDataset):
 
     Besides an int (a global video index) it accepts ``(global_video_idx, frame_idx)``,
     the index form produced by :class:`~mmpsla.datasets.TargetFrameSampler`, and forwards
-    ``(local_video_idx, frame_idx)`` to the owning dataset. ``metainfo`` is the first
-    dataset's; all datasets must share the classes (checked).
+    ``(local_video_idx, frame_idx)`` to the owning dataset. As in mmengine, all datasets must
+    share their meta information (checked by ``ConcatDataset``).
     """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        classes = [tuple(d.metainfo.get('classes', ())) for d in self.datasets]
-        if any(c != classes[0] for c in classes):
-            raise ValueError(f'VideoConcatDataset: datasets have different classes: {classes}')
 
     def _split_index(self, idx: Union[int, Tuple[int, int]]):
         if isinstance(idx, tuple):

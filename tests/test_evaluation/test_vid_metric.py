@@ -1,0 +1,150 @@
+"""VIDMetric on contract-4 inputs (TrackDataSample predictions, CocoVID ground truth)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmengine.structures import InstanceData
+
+from mmpsla.evaluation import VIDMetric
+
+
+@pytest.fixture
+def ann_file(tmp_path):
+    """One video, 6 frames, 2 classes; frames 4-5 degraded; instance 2 moves fast."""
+    images, anns = [], []
+    for f in range(6):
+        images.append(dict(id=f + 1, video_id=1, frame_id=f, file_name=f'{f}.jpg', width=200,
+                           height=100, is_vid_train_frame=True, is_degraded=f >= 4,
+                           degradation='defocus' if f >= 4 else None))  # fmt: skip
+        anns.append(dict(id=2 * f + 1, image_id=f + 1, video_id=1, category_id=1, instance_id=1,
+                         bbox=[10, 10, 40, 40], area=1600, iscrowd=False))  # fmt: skip
+        anns.append(dict(id=2 * f + 2, image_id=f + 1, video_id=1, category_id=2, instance_id=2,
+                         bbox=[20 * f, 60, 20, 20], area=400, iscrowd=False))  # fmt: skip
+    data = dict(categories=[dict(id=1, name='cat'), dict(id=2, name='dog')],
+                videos=[dict(id=1, name='v')], images=images, annotations=anns)  # fmt: skip
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(data))
+    return str(path), data
+
+
+def _track_sample(img_id, boxes, scores, labels, with_key_frame=False):
+    """A TrackDataSample like PSLAKeyFrameSchedule + predict produce ([key,] current)."""
+    frames = []
+    if with_key_frame:
+        frames.append(DetDataSample(metainfo=dict(img_id=999)))
+    current = DetDataSample(metainfo=dict(img_id=img_id))
+    current.pred_instances = InstanceData(
+        bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+        scores=torch.tensor(scores, dtype=torch.float32),
+        labels=torch.tensor(labels, dtype=torch.int64),
+    )
+    frames.append(current)
+    sample = TrackDataSample()
+    sample.video_data_samples = frames
+    sample.set_metainfo(dict(key_frames_inds=[len(frames) - 1]))
+    return sample.to_dict()
+
+
+def _gt_prediction(data, img_id, score=0.9):
+    boxes, labels = [], []
+    for ann in data['annotations']:
+        if ann['image_id'] == img_id:
+            x, y, w, h = ann['bbox']
+            boxes.append([x, y, x + w, y + h])
+            labels.append(ann['category_id'] - 1)
+    return boxes, [score] * len(boxes), labels
+
+
+def _evaluate(ann_file, samples, **kwargs):
+    metric = VIDMetric(ann_file=ann_file, progress=False, **kwargs)
+    metric.dataset_meta = dict(classes=('cat', 'dog'))
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def test_perfect_and_empty_predictions(ann_file):
+    path, data = ann_file
+    perfect = [_track_sample(i, *_gt_prediction(data, i), with_key_frame=i % 2 == 0)
+               for i in range(1, 7)]  # fmt: skip
+    res = _evaluate(path, perfect)
+    for key in ('mAP', 'mAP_degraded', 'mAP_clean', 'AP_cat', 'AP_dog'):
+        assert res[f'vid/{key}'] == pytest.approx(1.0)
+    # cat is static (slow), dog moves 20 px / frame with a 20 px box (fast), no medium
+    assert res['vid/mAP_slow'] == pytest.approx(1.0)
+    assert res['vid/mAP_fast'] == pytest.approx(1.0)
+    assert math.isnan(res['vid/mAP_medium'])
+    empty = [_track_sample(i, [], [], []) for i in range(1, 7)]
+    res = _evaluate(path, empty)
+    assert res['vid/mAP'] == 0.0 and res['vid/mAP_degraded'] == 0.0
+
+
+def test_breakdowns_separate_subsets(ann_file):
+    path, data = ann_file
+    samples = []
+    for i in range(1, 7):
+        boxes, scores, labels = _gt_prediction(data, i)
+        if i >= 5:  # degraded frames: nothing found
+            boxes, scores, labels = [], [], []
+        else:  # clean frames: only the static cat
+            boxes, scores, labels = boxes[:1], scores[:1], labels[:1]
+        samples.append(_track_sample(i, boxes, scores, labels))
+    res = _evaluate(path, samples)
+    assert res['vid/mAP_degraded'] == 0.0
+    assert res['vid/mAP_clean'] == pytest.approx(0.5)  # cat 1.0, dog 0.0
+    assert res['vid/mAP_slow'] == pytest.approx(4 / 6)  # cat found on 4 of 6 frames
+    assert res['vid/mAP_fast'] == 0.0
+    assert res['vid/AP_cat'] == pytest.approx(4 / 6) and res['vid/AP_dog'] == 0.0
+
+
+def test_false_positive_and_small_object_hand_case(ann_file):
+    path, data = ann_file
+    samples = []
+    for i in range(1, 7):
+        boxes, scores, labels = _gt_prediction(data, i)
+        if i == 1:
+            # a cat false positive scored above everything
+            boxes.append([150, 0, 190, 40])
+            scores.append(0.95)
+            labels.append(0)
+        samples.append(_track_sample(i, boxes, scores, labels))
+    res = _evaluate(path, samples, motion_breakdown=False)
+    # cat: FP first then 6 TPs: precision envelope 6/7 at every recall step -> AP 6/7
+    assert res['vid/AP_cat'] == pytest.approx(6 / 7)
+    assert res['vid/AP_dog'] == pytest.approx(1.0)
+    assert 'vid/mAP_slow' not in res
+    # the dog is small (20x20): its threshold is min(.5, 400 / 900) = .444. Shifted by
+    # 5 px: IoU 15/25 = .6 -> still TPs; by 8 px: IoU 12/28 = .429 -> all misses
+    for shift, expected in ((5, 1.0), (8, 0.0)):
+        samples = []
+        for i in range(1, 7):
+            boxes, scores, labels = _gt_prediction(data, i)
+            boxes[1] = [boxes[1][0] + shift, boxes[1][1], boxes[1][2] + shift, boxes[1][3]]
+            samples.append(_track_sample(i, boxes, scores, labels))
+        assert _evaluate(path, samples)['vid/AP_dog'] == pytest.approx(expected)
+
+
+def test_missing_frames_warn_and_bad_input(ann_file):
+    path, data = ann_file
+    with pytest.warns(UserWarning, match='5 of 6 frames'):
+        res = _evaluate(path, [_track_sample(1, *_gt_prediction(data, 1))])
+    assert res['vid/mAP'] == pytest.approx(1.0)
+    # plain DetDataSample dicts are accepted too
+    det = DetDataSample(metainfo=dict(img_id=1))
+    det.pred_instances = InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
+                                      labels=torch.zeros(0, dtype=torch.int64))  # fmt: skip
+    with pytest.warns(UserWarning):
+        assert _evaluate(path, [det.to_dict()])['vid/mAP'] == 0.0
+    metric = VIDMetric(ann_file=path)
+    with pytest.raises(ValueError, match='pred_instances'):
+        metric.process({}, [DetDataSample(metainfo=dict(img_id=1)).to_dict()])
+    with pytest.raises(ValueError, match='not in'):
+        _evaluate(path, [_track_sample(77, [[0, 0, 1, 1]], [0.5], [0])])
+    with pytest.raises(ValueError, match='iou_thr'):
+        VIDMetric(ann_file=path, iou_thr=0)
+    assert 'VIDMetric(ann_file=' in repr(metric)
+    assert np.isclose(_evaluate(path, [_track_sample(i, *_gt_prediction(data, i))
+                                       for i in range(1, 7)])['vid/mAP'], 1.0)  # fmt: skip
