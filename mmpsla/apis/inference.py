@@ -1,0 +1,304 @@
+"""Inference API with mmtrack's VID names: ``init_model`` and ``inference_vid``."""
+
+import copy
+import os
+import os.path as osp
+from typing import Iterable, Iterator, List, Optional, Sequence, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+FrameLike = Union[np.ndarray, str]
+
+
+def init_model(
+    config: Union[str, Config],
+    checkpoint: Optional[str] = None,
+    device: str = 'cpu',
+    cfg_options: Optional[dict] = None,
+) -> torch.nn.Module:
+    """Build a video detector from a config and optionally load a checkpoint.
+
+    Pretrained-backbone initialisation is switched off (the weights come from
+    ``checkpoint``); without a checkpoint the model keeps its random initialisation.
+
+    Args:
+        config (str | Config): Config file or object.
+        checkpoint (str, optional): Checkpoint file.
+        device (str): Device of the model. Defaults to ``'cpu'``.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        nn.Module: The model in eval mode, with ``cfg`` (the config) and ``dataset_meta``
+        (from the checkpoint, when it has one) attached.
+    """
+    if isinstance(config, (str, os.PathLike)):
+        config = Config.fromfile(str(config))
+    elif not isinstance(config, Config):
+        raise TypeError(f'config must be a filename or Config, got {type(config).__name__}')
+    config = copy.deepcopy(config)
+    if cfg_options is not None:
+        config.merge_from_dict(cfg_options)
+    init_default_scope(config.get('default_scope', 'mmdet'))
+    import mmpsla  # noqa: F401  (registers the modules)
+
+    model_cfg = config.model
+    if model_cfg.get('backbone') is not None:
+        model_cfg.backbone.init_cfg = None
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    if checkpoint is not None:
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+        if 'dataset_meta' in meta:
+            model.dataset_meta = meta['dataset_meta']
+    model.cfg = config
+    model.to(device)
+    model.eval()
+    return model
+
+
+class _FrameSource:
+    """Indexable access to the frames of a list, a frame folder, a video file or an iterator.
+
+    ``length`` is None for iterators (streaming). Video files and iterators are read
+    sequentially; frames read ahead are cached until they are consumed.
+    """
+
+    def __init__(self, frames) -> None:
+        self._cache = {}
+        self._next = 0
+        self._iter: Optional[Iterator] = None
+        self._capture = None
+        if isinstance(frames, (str, os.PathLike)):
+            path = str(frames)
+            if osp.isdir(path):
+                names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMG_EXTENSIONS))
+                if not names:
+                    raise ValueError(f'frames: no image files in folder {path!r}')
+                self._items: Optional[List] = [osp.join(path, n) for n in names]
+            elif osp.isfile(path):
+                import cv2
+
+                self._capture = cv2.VideoCapture(path)
+                if not self._capture.isOpened():
+                    raise ValueError(f'frames: cannot open video file {path!r}')
+                self._items = None
+                count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+                self.length = count if count > 0 else None
+                return
+            else:
+                raise ValueError(f'frames: {path!r} is neither a folder nor a file')
+        elif isinstance(frames, (list, tuple)):
+            self._items = list(frames)
+        elif isinstance(frames, np.ndarray) and frames.ndim == 4:
+            self._items = list(frames)
+        elif isinstance(frames, Iterable):
+            self._items = None
+            self._iter = iter(frames)
+        else:
+            raise TypeError(f'frames: unsupported type {type(frames).__name__}')
+        self.length = None if self._items is None else len(self._items)
+
+    def _read_next(self) -> Optional[np.ndarray]:
+        if self._capture is not None:
+            ok, img = self._capture.read()
+            return img if ok else None
+        try:
+            return next(self._iter)
+        except StopIteration:
+            return None
+
+    def get(self, index: int) -> Optional[FrameLike]:
+        """Frame ``index`` (None past the end of a sequential source)."""
+        if self._items is not None:
+            return self._items[index] if index < len(self._items) else None
+        while self._next <= index:
+            frame = self._read_next()
+            if frame is None:
+                return self._cache.get(index)
+            self._cache[self._next] = frame
+            self._next += 1
+        return self._cache.get(index)
+
+    def release_before(self, index: int) -> None:
+        """Forget cached frames before ``index``."""
+        for key in [k for k in self._cache if k < index]:
+            del self._cache[key]
+
+
+def video_length(frames) -> Optional[int]:
+    """Number of frames of a list, folder or video file (None for iterators)."""
+    if not isinstance(frames, (str, os.PathLike, list, tuple, np.ndarray)):
+        return None
+    source = _FrameSource(frames)
+    if source._capture is not None:
+        source._capture.release()
+    return source.length
+
+
+def _load(frame: FrameLike) -> np.ndarray:
+    if isinstance(frame, (str, os.PathLike)):
+        img = mmcv.imread(str(frame))
+        if img is None:
+            raise ValueError(f'frames: cannot read image {frame!r}')
+        return img
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError(
+            'frames must be HxWx3 BGR uint8 arrays or image paths, got '
+            f'{getattr(frame, "shape", type(frame).__name__)}'
+        )
+    return frame
+
+
+def _replace_loading(transforms: Sequence[dict]) -> List[dict]:
+    """Load from the in-memory ``img`` instead of files; drop annotation loading."""
+    out = []
+    for t in transforms:
+        t = copy.deepcopy(t)
+        if t['type'] in ('LoadImageFromFile', 'mmdet.LoadImageFromFile'):
+            t = {'type': 'mmdet.LoadImageFromNDArray'}
+        elif t['type'] in ('LoadTrackAnnotations', 'LoadAnnotations'):
+            continue
+        elif 'transforms' in t:
+            t['transforms'] = _replace_loading(t['transforms'])
+        out.append(t)
+    return out
+
+
+def build_test_pipeline(cfg: Config, key_frame_interval: Optional[int], mode: str) -> Compose:
+    """The config's test pipeline, loading in-memory frames, with the given schedule."""
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    pipeline = cfg.get('test_pipeline', None)
+    if pipeline is None:
+        pipeline = cfg.test_dataloader.dataset.pipeline
+    pipeline = _replace_loading(pipeline)
+    schedule = [t for t in pipeline if t['type'] == 'PSLAKeyFrameSchedule']
+    if not schedule:
+        raise ValueError('the test pipeline must start with a PSLAKeyFrameSchedule transform')
+    schedule[0]['mode'] = mode
+    if key_frame_interval is not None:
+        schedule[0]['key_frame_interval'] = key_frame_interval
+    return Compose(pipeline)
+
+
+def _config_schedule(cfg: Config) -> dict:
+    pipeline = cfg.get('test_pipeline', None) or cfg.test_dataloader.dataset.pipeline
+    for t in pipeline:
+        if t['type'] == 'PSLAKeyFrameSchedule':
+            return dict(t)
+    return {}
+
+
+def inference_vid(
+    model: torch.nn.Module,
+    frames,
+    key_frame_interval: Optional[int] = None,
+    mode: Optional[str] = None,
+    return_images: bool = False,
+) -> Iterator[DetDataSample]:
+    """Detect objects in every frame of one video, in order (a generator).
+
+    The config's test pipeline (with ``PSLAKeyFrameSchedule``) prepares each frame; the
+    model keeps F_t between frames (its state is reset at the first frame).
+
+    Args:
+        model (nn.Module): From :func:`init_model`.
+        frames: A list/tuple of HxWx3 BGR uint8 arrays or image paths, an (N, H, W, 3)
+            array, a folder of frames (sorted by name), a video file (read with OpenCV), or
+            an iterator of arrays/paths (length unknown: streaming).
+        key_frame_interval (int, optional): l. Defaults to the config's.
+        mode (str, optional): ``'middle'`` (key frame = segment middle, needs the video
+            length and looks ahead up to l/2 frames) or ``'first'`` (streaming). Defaults
+            to the config's mode when the length is known, ``'first'`` otherwise.
+        return_images (bool): Yield ``(image, sample)`` pairs, image the HxWx3 BGR frame.
+
+    Yields:
+        DetDataSample: Per frame, ``pred_instances`` (bboxes (n, 4) xyxy in the frame's
+        pixel coordinates, scores (n,), labels (n,)) and the schedule's metainfo
+        (``frame_id``, ``key_frame_id``, ``is_key_frame``).
+    """
+    cfg = model.cfg
+    source = _FrameSource(frames)
+    sched_cfg = _config_schedule(cfg)
+    if mode is None:
+        mode = sched_cfg.get('mode', 'middle') if source.length is not None else 'first'
+    if mode not in ('middle', 'first'):
+        raise ValueError(f'mode must be "middle" or "first", got {mode!r}')
+    if mode == 'middle' and source.length is None:
+        raise ValueError(
+            'mode="middle" needs the number of frames; pass a list, a folder or a video '
+            'file, or use mode="first" (streaming) for iterators'
+        )
+    interval = key_frame_interval or sched_cfg.get('key_frame_interval', 10)
+    pipeline = build_test_pipeline(cfg, interval, mode)
+    if hasattr(model, 'reset_video_state'):
+        model.reset_video_state()
+    device = next(model.parameters()).device
+
+    images = _LazyFrames(source)
+    index = 0
+    while source.length is None or index < source.length:
+        if source.get(index) is None:
+            break
+        images.length = source.length if source.length is not None else index + 1
+        video_infos = {
+            'video_id': 0,
+            'video_length': images.length,
+            'images': images,
+            'key_frame_id': index,
+        }
+        data = pseudo_collate([pipeline(video_infos)])
+        with torch.no_grad():
+            result = model.test_step(data)[0]
+        current = result[result.key_frames_inds[0]]
+        current = current.cpu() if device.type != 'cpu' else current
+        yield (images[index]['img'], current) if return_images else current
+        # the schedule may look back at the segment's key frame: keep one interval
+        images.release_before(index + 1 - interval)
+        index += 1
+
+
+class _LazyFrames(Sequence):
+    """The ``images`` list of a video's info; frames are read on access and cached."""
+
+    def __init__(self, source: _FrameSource) -> None:
+        self._source = source
+        self._frames = {}
+        self.length = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.length))]
+        if not 0 <= index < self.length:
+            raise IndexError(index)
+        if index not in self._frames:
+            frame = self._source.get(index)
+            if frame is None:
+                raise IndexError(f'frame {index} is not available')
+            img = _load(frame)
+            self._frames[index] = {
+                'img': img,
+                'img_path': None,
+                'img_id': index,
+                'frame_id': index,
+                'ori_shape': img.shape[:2],
+            }
+        return self._frames[index]
+
+    def release_before(self, index: int) -> None:
+        """Forget the frames before ``index`` (here and in the source's read-ahead cache)."""
+        for key in [k for k in self._frames if k < index]:
+            del self._frames[key]
+        self._source.release_before(index)
