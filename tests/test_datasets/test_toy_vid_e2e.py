@@ -1,4 +1,4 @@
-"""End to end: toy set -> base config -> datasets, samplers, pipelines, preprocessor -> VIDMetric."""
+"""End to end: toy set -> base config -> datasets, samplers, pipelines -> VIDMetric."""
 
 import copy
 import random
@@ -48,13 +48,15 @@ def test_train_pipeline_packs_contract_2(toy_cfg):
         assert track.key_frames_inds == [2] and track.ref_frames_inds == [0, 1]
         frames = track.video_data_samples
         n = frames[2].frame_id
-        assert n == frame_idx
+        assert n == frame_idx and frames[2].video_id == video_idx + 1
         assert n - 10 <= frames[0].frame_id <= max(n - 5, 0)
         assert max(n - 5, 0) <= frames[1].frame_id <= n + 5
         assert len(frames[2].gt_instances.bboxes) > 0
         assert isinstance(frames[2].is_degraded, bool)
-    out = _preprocessor()(dict(inputs=[b['inputs'] for b in batch],
-                               data_samples=[b['data_samples'] for b in batch]), training=True)  # fmt: skip
+    inputs = dict(
+        inputs=[b['inputs'] for b in batch], data_samples=[b['data_samples'] for b in batch]
+    )
+    out = _preprocessor()(inputs, training=True)
     assert out['inputs'].shape == (3, 3, 3, 128, 192)
     assert out['data_samples'][0].key_frames_inds == [2]
 
