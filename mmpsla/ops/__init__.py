@@ -7,8 +7,8 @@
 """
 
 from .offsets import dense_offsets, psla_offsets
+from .psla_op import ext_available, sparse_local_attention
 from .reference import sparse_local_attention_reference
-from .sparse_local_attention import ext_available, sparse_local_attention
 
 __all__ = [
     'psla_offsets',

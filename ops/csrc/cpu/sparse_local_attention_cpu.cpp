@@ -214,6 +214,7 @@ struct Problem {
   Normalize mode;
   int64_t rows_per_task;
   int64_t tasks_per_image;
+  int64_t grain;  // tasks below which at::parallel_for runs inline (tiny problems)
 };
 
 template <typename T>
@@ -335,6 +336,11 @@ Problem<T> make_problem(const at::Tensor& q, const at::Tensor& k, const at::Tens
   const int64_t want = (B * p.H + 4 * threads - 1) / (4 * threads);
   p.rows_per_task = std::max<int64_t>(1, std::min<int64_t>(8, want));
   p.tasks_per_image = (p.H + p.rows_per_task - 1) / p.rows_per_task;
+  // Waking the thread pool costs microseconds (milliseconds on a loaded machine): run
+  // problems of less than ~64k multiply-adds on the calling thread.
+  const int64_t work = std::max<int64_t>(
+      1, p.rows_per_task * p.W * static_cast<int64_t>(offs.size()) * (p.C + p.Cv));
+  p.grain = std::max<int64_t>(1, (int64_t(1) << 16) / work);
   return p;
 }
 
@@ -371,7 +377,7 @@ std::vector<at::Tensor> psla_forward_cpu(const at::Tensor& query_in, const at::T
     scalar_t* o = out.data_ptr<scalar_t>();
     scalar_t* w = weights.data_ptr<scalar_t>();
     scalar_t* d = denom.data_ptr<scalar_t>();
-    at::parallel_for(0, B * p.tasks_per_image, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, B * p.tasks_per_image, p.grain, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) forward_task(p, t, o, w, d);
     });
   });
@@ -425,10 +431,10 @@ std::vector<at::Tensor> psla_backward_cpu(const at::Tensor& grad_out_in,
     scalar_t* gk = grad_key.data_ptr<scalar_t>();
     scalar_t* gv = grad_value.data_ptr<scalar_t>();
     const int64_t tasks = B * p.tasks_per_image;
-    at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, tasks, p.grain, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) backward_pass1(p, t, go, gw, w, d, g, gq);
     });
-    at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, tasks, p.grain, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) backward_pass2(p, t, go, w, g, gk, gv);
     });
   });
