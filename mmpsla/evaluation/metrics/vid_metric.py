@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Sequence
 import mmengine
 import numpy as np
 from mmdet.registry import METRICS
+from mmengine.dist import all_gather_object
 from mmengine.evaluator import BaseMetric
 from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
@@ -149,6 +150,21 @@ class VIDMetric(BaseMetric):
                 np.asarray(inst, np.int64),
             )
         return list(classes), images, gts
+
+    def evaluate(self, size: int) -> Dict[str, float]:
+        """Collect the per-frame results of every process and compute the metrics.
+
+        The mmengine loops pass ``size=len(dataset)``, which for a video dataset is the
+        number of *videos*, while :meth:`process` stores one result per *frame*;
+        ``BaseMetric.evaluate`` would truncate the collected results to ``size`` (also in
+        a single process). The true number of frames, summed over the processes, is used
+        instead, so every frame is evaluated exactly once.
+
+        Args:
+            size: Ignored (see above); kept for the ``BaseMetric`` interface.
+        """
+        total = sum(all_gather_object(len(self.results)))
+        return super().evaluate(total)
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         """Compute mAP (and its breakdowns) from all collected per-frame results."""
