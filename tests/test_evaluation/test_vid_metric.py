@@ -2,6 +2,7 @@
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -148,3 +149,16 @@ def test_missing_frames_warn_and_bad_input(ann_file):
     assert 'VIDMetric(ann_file=' in repr(metric)
     assert np.isclose(_evaluate(path, [_track_sample(i, *_gt_prediction(data, i))
                                        for i in range(1, 7)])['vid/mAP'], 1.0)  # fmt: skip
+
+
+def test_evaluate_uses_every_frame_whatever_size_the_loop_passes(ann_file):
+    # the mmengine test loop passes size=len(dataset), the number of *videos* (1 here)
+    path, data = ann_file
+    metric = VIDMetric(ann_file=path, progress=False)
+    metric.dataset_meta = dict(classes=('cat', 'dog'))
+    samples = [_track_sample(i, *_gt_prediction(data, i)) for i in range(1, 7)]
+    metric.process({}, samples)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no "frames got no prediction" warning
+        assert metric.evaluate(1)['vid/mAP'] == pytest.approx(1.0)
+    assert metric.results == []
