@@ -9,6 +9,7 @@ The extension ``mmpsla._ext`` is built from ``ops/csrc``:
 * ``MMPSLA_WITH_OPS=0`` skips the extension entirely: the package then falls back to
   the pure-PyTorch reference and warns on import.
 """
+
 import glob
 import os
 import os.path as osp
@@ -38,6 +39,7 @@ def want_cuda() -> bool:
         return True
     import torch
     from torch.utils.cpp_extension import CUDA_HOME
+
     return torch.cuda.is_available() and CUDA_HOME is not None
 
 
@@ -73,6 +75,7 @@ def get_cmdclass() -> dict:
     if os.getenv('MMPSLA_WITH_OPS', '1') == '0':
         return {}
     from torch.utils.cpp_extension import BuildExtension
+
     return {'build_ext': BuildExtension.with_options(use_ninja=True)}
 
 

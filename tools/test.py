@@ -5,6 +5,7 @@ Examples::
     python tools/test.py configs/toy/psla_c_toy.py work_dirs/psla_c_toy/iter_600.pth
     tools/dist_test.sh configs/vid/psla_r101_dcn.py psla_r101_dcn.pth 8 --out results.pkl
 """
+
 import argparse
 import os
 import os.path as osp
@@ -29,9 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action=DictAction,
         help='override config entries, e.g. model.test_cfg.key_frame_interval=20',
     )
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none'
-    )
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

@@ -7,6 +7,7 @@ Examples::
     tools/dist_train.sh configs/vid/psla_r101_dcn.py 8                     # 8 GPUs
     tools/dist_train.sh configs/toy/psla_c_toy.py 2                        # 2 CPU processes (gloo)
 """
+
 import argparse
 import os
 import os.path as osp
@@ -42,9 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action=DictAction,
         help='override config entries, e.g. train_cfg.max_iters=100',
     )
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none'
-    )
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
