@@ -8,6 +8,7 @@ package into mmdet's registries, so a config only needs::
 ``mmpsla.ops`` needs torch alone; the OpenMMLab part is imported only when mmdet is
 installed (a GPU box with nothing but torch can still build and test the operator).
 """
+
 import importlib.util
 
 from .version import __version__

@@ -1,4 +1,5 @@
 """The code base passes the project's lint and format configuration (pyproject.toml)."""
+
 import shutil
 import subprocess
 import sys

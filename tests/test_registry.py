@@ -1,4 +1,5 @@
 """A config's ``custom_imports`` registers every mmpsla module into mmdet's registries."""
+
 import json
 import subprocess
 import sys

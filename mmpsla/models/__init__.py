@@ -2,4 +2,5 @@
 
 Importing this package registers every model component into mmdet's ``MODELS``.
 """
+
 from . import aggregators, align, backbones, detectors, motion, necks, post  # noqa: F401

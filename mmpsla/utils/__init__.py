@@ -1,4 +1,5 @@
 """Utilities shared by the package."""
+
 from .checkpoint_compat import allow_mmengine_checkpoints, history_buffer_method
 from .cpu_distributed import CPUDistributedDataParallel, setup_cpu_distributed
 

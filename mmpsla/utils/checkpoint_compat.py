@@ -15,6 +15,7 @@ globals that mmengine checkpoints contain are added to torch's allow-list:
   ``getattr(HistoryBuffer, 'mean')``) and refuses every other attribute lookup, so a
   malicious pickle gains nothing from it.
 """
+
 from typing import Any, Callable
 
 import numpy as np

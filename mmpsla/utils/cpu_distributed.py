@@ -7,6 +7,7 @@ CPU model. :func:`setup_cpu_distributed` prepares a CPU run so that neither happ
 it starts the gloo process group itself (the Runner then skips ``init_dist``) and
 selects :class:`CPUDistributedDataParallel` as the model wrapper.
 """
+
 import os
 
 import torch

@@ -1,4 +1,5 @@
 """torch>=2.6 ``weights_only`` loading of real mmengine Runner checkpoints."""
+
 import copy
 import os
 import pickle
