@@ -125,3 +125,21 @@ def test_concat_and_target_frame_sampler(tmp_path):
                                               test_mode=True))  # fmt: skip
     with pytest.raises(ValueError, match='does not match'):
         VideoConcatDataset(datasets=[vid, dict(det, metainfo=dict(classes=('antelope',)))])
+
+
+def test_target_frame_sampler_splits_frames_over_ranks(tmp_path, monkeypatch):
+    from mmpsla.datasets.samplers import target_frame_sampler
+
+    dataset = ImagenetVIDDataset(ann_file=_vid_json(tmp_path / 'j.json'), pipeline=[])
+    per_rank = []
+    for rank in range(2):
+        monkeypatch.setattr(target_frame_sampler, 'get_dist_info', lambda r=rank: (r, 2))
+        sampler = TargetFrameSampler(dataset, seed=3)
+        per_rank.append(list(sampler))
+        assert len(sampler) == 2  # 3 targets padded to 4 over 2 ranks
+    assert per_rank[0] != per_rank[1]
+    assert set(per_rank[0]) | set(per_rank[1]) == {(0, 0), (0, 1), (0, 3)}
+    assert 'TargetFrameSampler(num_frames=3' in repr(sampler)
+    unshuffled = TargetFrameSampler(dataset, shuffle=False, seed=0)
+    # rank 1 of 2: positions 1 and 3 of [(0, 0), (0, 1), (0, 3)] padded with its start
+    assert list(unshuffled) == [(0, 1), (0, 0)]

@@ -3,6 +3,7 @@
 import json
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +163,48 @@ def test_evaluate_uses_every_frame_whatever_size_the_loop_passes(ann_file):
         warnings.simplefilter('error')  # no "frames got no prediction" warning
         assert metric.evaluate(1)['vid/mAP'] == pytest.approx(1.0)
     assert metric.results == []
+
+
+def _dist_worker(rank, world_size, init_file, path, data, out_dir):
+    import torch.distributed as dist
+
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
+                            world_size=world_size)  # fmt: skip
+    try:
+        # unequal shares, as TrackImgSampler gives whole videos to each rank
+        img_ids = [1, 2, 3, 4] if rank == 0 else [5, 6]
+        samples = []
+        for i in img_ids:
+            boxes, scores, labels = _gt_prediction(data, i, score=0.1 * i)
+            if i == 6:  # one miss, seen by rank 1 only
+                boxes, scores, labels = boxes[:1], scores[:1], labels[:1]
+            samples.append(_track_sample(i, boxes, scores, labels))
+        metric = VIDMetric(ann_file=path, progress=False)
+        metric.dataset_meta = dict(classes=('cat', 'dog'))
+        metric.process({}, samples)
+        res = metric.evaluate(1)
+        (Path(out_dir) / f'rank{rank}.json').write_text(json.dumps(res))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_distributed_evaluation_matches_single_process(ann_file, tmp_path):
+    import torch.multiprocessing as mp
+
+    path, data = ann_file
+    mp.spawn(_dist_worker, args=(2, str(tmp_path / 'init'), path, data, str(tmp_path)),
+             nprocs=2, join=True)  # fmt: skip
+    ranks = [json.loads((tmp_path / f'rank{r}.json').read_text()) for r in range(2)]
+    samples = []
+    for i in range(1, 7):
+        boxes, scores, labels = _gt_prediction(data, i, score=0.1 * i)
+        if i == 6:
+            boxes, scores, labels = boxes[:1], scores[:1], labels[:1]
+        samples.append(_track_sample(i, boxes, scores, labels))
+    single = _evaluate(path, samples)
+    assert single['vid/AP_dog'] == pytest.approx(5 / 6)  # the dog is missed on frame 6
+    for res in ranks:  # every rank gets the broadcast result of all 6 frames
+        assert res.keys() == single.keys()
+        for key, value in single.items():
+            assert res[key] == pytest.approx(value, nan_ok=True)
