@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
 # Runtime shared by every mmpsla config. The leaf configs set
 #   default_scope = 'mmdet'
 #   custom_imports = dict(imports=['mmpsla'], allow_failed_imports=False)

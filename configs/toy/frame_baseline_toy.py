@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
 # Frame-by-frame baseline on the toy set: the same N_f (tiny ResNet) and head as
 # configs/toy/psla_c_toy.py, run on every frame; trained on the labelled frame only.
 _base_ = ['./psla_c_toy.py']

@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
 # PSLA method (c) (RFU + DenseFT with Quality Net) on the toy VID dataset, CPU-sized.
 # A tiny ResNet (BasicBlocks, 32 base channels, GroupNorm, trained from scratch) keeps the
 # paper's proportions: N_l = stem + res2 + res3 + the first res4 block; N_f adds the other
@@ -45,12 +46,12 @@ model = dict(
         anchor_generator=dict(scales=[1, 2, 4], ratios=[0.5, 1.0, 2.0], strides=[16]),
     ),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=feat_channels),
+        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=0), out_channels=feat_channels),
         bbox_head=dict(in_channels=feat_channels, fc_out_channels=256, num_classes=num_classes),
     ),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=200),
-        rcnn=dict(sampler=dict(num=128)),
+        rcnn=dict(sampler=dict(num=64)),
     ),
     test_cfg=dict(
         rpn=dict(nms_pre=600, max_per_img=50),
@@ -62,13 +63,13 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = dict(num_workers=0, persistent_workers=False)
 
-max_iters = 1500
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10**9)
+max_iters = 600
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=10**9, milestones=[1100], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=10**9, milestones=[450], gamma=0.1),
 ]
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
 # Frame baseline: the same N_f (ResNet-50 DC5 + 1024-ch conv) and Faster R-CNN head as PSLA,
 # applied to every frame independently.
 _base_ = ['./psla_faster_rcnn_r50_dc5.py']

@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
 # PSLA (method (c)) on a ResNet-50 DC5 backbone with a Faster R-CNN head N_t.
 # N_f: ResNet-50 (res5 stride 1, dilation 2) + 3x3 conv to 1024 channels -> F_h (stride 16).
 # N_l: the same network up to res4b3 (stem, res2, res3, res4a-res4b3) -> F_l (1024 ch).

@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
 # The paper's schedule (Sec. 3.5), for 8 GPUs x 1 sample: SGD, lr 2.5e-4 for 80K iterations,
 # then 2.5e-5 for the last 40K (120K in all).
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=120000, val_interval=120000)
