@@ -1,0 +1,36 @@
+"""tools/benchmark.py: parameter report and fps over whole videos."""
+
+import re
+from pathlib import Path
+
+from mmpsla.apis import count_parameters, init_model
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_params_only_matches_the_model(tool, capsys):
+    cfg = str(REPO / 'configs' / 'toy' / 'psla_c_toy.py')
+    assert tool('benchmark').main([cfg, '--params-only']) is None
+    out = capsys.readouterr().out
+    printed = float(re.search(r'parameters: ([\d.]+)M', out).group(1))
+    assert abs(printed - count_parameters(init_model(cfg)) / 1e6) < 0.01
+    for part in ('backbone', 'rfu', 'dense_ft', 'rpn_head', 'roi_head'):
+        assert re.search(rf'^\s+{part}\s+[\d.]+M$', out, re.M)
+
+
+def test_r101_report_names_the_paper_size(tool, capsys):
+    tool('benchmark').main([str(REPO / 'configs' / 'vid' / 'psla_r101.py'), '--params-only'])
+    out = capsys.readouterr().out
+    assert 'paper (R-FCN head): 63.7M' in out and 'Faster R-CNN' in out
+
+
+def test_fps_over_whole_videos(tool, tiny_toy_root, write_toy_config, tmp_path):
+    cfg = write_toy_config(tmp_path, 'toy/psla_c_toy.py', tiny_toy_root)
+    result = tool('benchmark').main([str(cfg), '--warmup', '0'])
+    # 2 val videos of 12 frames, l = 10, middle mode: segments [0-9] (key 5) and [10, 11]
+    # (key 11); N_f runs at frames 0 and 10 of each video (the key frame is attached there)
+    assert result['frames'] == 24
+    assert result['key_frames'] == 4 and result['nonkey_frames'] == 20
+    assert result['fps'] > 0 and result['key_fps'] > 0 and result['nonkey_fps'] > 0
+    expected_fps = result['frames'] / result['seconds']
+    assert abs(result['fps'] - expected_fps) < 1e-6 * expected_fps
