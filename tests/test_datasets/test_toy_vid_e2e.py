@@ -2,33 +2,27 @@
 
 import copy
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from mmdet.registry import DATA_SAMPLERS, DATASETS, METRICS, MODELS, TRANSFORMS
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from mmpsla.datasets import make_toy_vid
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fixtures.toy_data import make_small_toy_vid, toy_dataset_config  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope='module')
 def toy_cfg(tmp_path_factory):
-    root = tmp_path_factory.mktemp('toy_vid')
-    make_toy_vid(str(root), seed=0, num_train_videos=2, num_val_videos=2, num_frames=12,
-                 progress=False)  # fmt: skip
+    root = make_small_toy_vid(tmp_path_factory.mktemp('toy_vid'))
     init_default_scope('mmdet')
-    cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'datasets' / 'toy_vid.py'))
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        loader.dataset.data_root = str(root) + '/'
-    cfg.test_evaluator.ann_file = str(root / 'annotations' / 'val.json')
-    return cfg
+    return toy_dataset_config(root)
 
 
 def _preprocessor():
