@@ -49,7 +49,7 @@ TOY_DEGRADATIONS = ('motion_blur', 'defocus', 'noise')
 #: Speed categories (pixels per frame) of the objects: (low, high).
 TOY_SPEEDS = {'slow': (0.05, 0.25), 'medium': (0.6, 1.3), 'fast': (2.2, 4.0)}
 
-_GENERATOR_VERSION = 1
+_GENERATOR_VERSION = 2  # bump when the output of a given seed changes
 # Shared colour palette (BGR); every class draws its two texture colours from it.
 _PALETTE = np.array(
     [
@@ -66,6 +66,10 @@ _PALETTE = np.array(
     ],
     dtype=np.float32,
 )
+
+
+#: Minimum RGB distance between the two texture colours of an object.
+_MIN_CONTRAST = 120.0
 
 
 @dataclass
@@ -230,7 +234,10 @@ def _spawn_objects(
         speed_name = speed_names[int(rng.integers(len(speed_names)))]
         speed = float(rng.uniform(*TOY_SPEEDS[speed_name]))
         angle = float(rng.uniform(0, 2 * math.pi))
-        ia, ib = rng.choice(len(_PALETTE), size=2, replace=False)
+        ia = int(rng.integers(len(_PALETTE)))
+        # the texture's second colour must stand out from the first (visible texture)
+        far = np.flatnonzero(np.linalg.norm(_PALETTE - _PALETTE[ia], axis=1) >= _MIN_CONTRAST)
+        ib = int(far[rng.integers(len(far))])
         objects.append(
             _ToyObject(
                 label=int(rng.integers(len(TOY_CLASSES))),
@@ -429,7 +436,8 @@ def make_toy_vid(
         jpeg_quality (int): JPEG quality of the written frames.
         overwrite (bool): Regenerate even if ``out_dir`` already holds a dataset made with
             the same arguments. A dataset made with *different* arguments is only replaced
-            when ``overwrite`` is True (otherwise ``FileExistsError``).
+            when ``overwrite`` is True (otherwise ``FileExistsError``); one made by an older
+            version of this generator with the same arguments is regenerated.
         progress (bool): Show tqdm progress bars.
 
     Returns:
@@ -469,12 +477,19 @@ def make_toy_vid(
     split_files = {s: osp.join(ann_dir, f'{s}.json') for s in ('train', 'val')}
     if all(osp.isfile(f) for f in split_files.values()):
         existing = [_load_json(f) for f in split_files.values()]
-        same = all(e.get('info', {}).get('toy_vid_params') == params for e in existing)
+        found = [e.get('info', {}).get('toy_vid_params') or {} for e in existing]
+        same = all(f == params for f in found)
+        # made by an older generator with the same arguments: stale, regenerate silently
+        stale = all(
+            {k: v for k, v in f.items() if k != 'version'}
+            == {k: v for k, v in params.items() if k != 'version'}
+            for f in found
+        )
         if same and not overwrite:
             if progress:
                 print(f'{out_dir}: already holds this toy dataset (overwrite=True regenerates)')
             return {s: vid_statistics(e) for s, e in zip(split_files, existing)}
-        if not same and not overwrite:
+        if not same and not stale and not overwrite:
             raise FileExistsError(
                 f'{out_dir} already holds a toy dataset generated with other arguments; '
                 'pass overwrite=True (--overwrite) to replace it'

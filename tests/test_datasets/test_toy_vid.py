@@ -141,3 +141,14 @@ def test_idempotent_overwrite_and_bad_arguments(tmp_path):
         make_toy_vid(str(tmp_path / 'x'), degraded_fraction=0.9)
     with pytest.raises(ValueError, match='size_range'):
         make_toy_vid(str(tmp_path / 'x'), size_range=(20, 200))
+
+
+def test_older_generator_version_is_regenerated(tmp_path):
+    make_toy_vid(str(tmp_path), seed=1, **SMALL)
+    ann = tmp_path / 'annotations' / 'train.json'
+    data = json.loads(ann.read_text())
+    data['info']['toy_vid_params']['version'] = 0
+    data['annotations'] = []
+    ann.write_text(json.dumps(data))
+    make_toy_vid(str(tmp_path), seed=1, **SMALL)  # stale: no error, rewritten
+    assert len(_load(tmp_path)['annotations']) > 0
