@@ -125,6 +125,12 @@ class ImagenetVIDDataset(BaseVideoDataset):
         data_list = []
         for video in videos.values():
             video['images'].sort(key=lambda x: x['frame_id'])
+            frame_ids = [img['frame_id'] for img in video['images']]
+            if len(set(frame_ids)) != len(frame_ids):
+                raise ValueError(
+                    f'{self.ann_file}: video {video["video_id"]} repeats a frame_id '
+                    f'({frame_ids[:10]}...)'
+                )
             if listed.get(video['video_id']) is not None:
                 video['video_name'] = listed[video['video_id']]
             data_list.append(video)

@@ -89,6 +89,12 @@ def test_clear_errors(tmp_path):
         ImagenetVIDDataset(ann_file=str(empty), pipeline=[])
     with pytest.raises(ValueError, match='holds no images'):
         ImagenetVIDDataset(ann_file=str(empty), pipeline=[], metainfo=dict(classes=('airplane',)))
+    repeated = tmp_path / 'repeated.json'
+    data = json.loads(open(_vid_json(tmp_path / 'r.json')).read())
+    data['images'][1]['frame_id'] = data['images'][0]['frame_id']
+    repeated.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match='repeats a frame_id'):
+        ImagenetVIDDataset(ann_file=str(repeated), pipeline=[])
     with pytest.raises(ValueError, match='not categories'):
         ToyVIDDataset(ann_file=_vid_json(tmp_path / 'f.json'), pipeline=[])
 
