@@ -21,7 +21,8 @@ records ``is_degraded`` and ``degradation`` so the metric can report both subset
 
 Objects move at slow / medium / fast speeds (bouncing off the borders) and occlude each
 other (``occluded`` marks boxes whose object is more than 25 % hidden; objects hidden by
-more than 90 % are not annotated, like ImageNet VID).
+more than 90 % are not annotated, like ImageNet VID); each annotation also records the
+``speed`` class its object was generated with (the metric measures motion itself, FGFA-style).
 
 Everything is a pure function of ``seed`` and the size arguments: the same call writes
 byte-identical JSON and pixel-identical frames.
