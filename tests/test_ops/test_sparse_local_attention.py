@@ -112,6 +112,10 @@ CASES = [
     pytest.param(3, 1, 2, 4, 4, dense_offsets(1), id='dense1-C1-B3'),
     pytest.param(2, 3, 5, 40, 3, psla_offsets(4), id='tall-multi-task'),
     pytest.param(1, 2, 3, 3, 3, torch.tensor([[2, 2], [0, -1]]), id='pixels-without-offset'),
+    # wider than the kernels' 32-column register chunks plus the border
+    pytest.param(1, 3, 5, 6, 45, psla_offsets(4), id='wide-chunked'),
+    pytest.param(2, 2, 3, 4, 75, dense_offsets(2), id='wide-chunked-dense'),
+    pytest.param(1, 2, 2, 3, 50, torch.tensor([[0, 60], [1, 2], [-1, -3]]), id='wide-far-offset'),
 ]
 
 

@@ -1,21 +1,26 @@
 // CPU kernels of the PSLA operator (see sparse_local_attention.h for the maths).
 //
-// Layout and parallelisation. Everything stays NCHW: every inner loop runs over a
-// contiguous run of x inside one row, of the form acc[x] += a[x] * b[x], which the
-// compiler vectorises (on x86-64 Linux with GCC the task functions are also cloned for
-// x86-64-v3 (AVX2 + FMA) and picked at load time, so the build needs no -march flag).
-// Work is split into tasks of (batch, block of output rows) run with at::parallel_for;
-// a task owns its output rows, so no task writes where another one does: the gradients
-// of key and value are written as gathers over -o (grad_key(r) = sum_o dc_o(r - o)
-// query(r - o)), never as scatters, and need no atomics.
+// Layout. Everything stays NCHW (no channels-last scratch copies: value and out would be
+// two extra value-sized buffers, and the loops below are contiguous in x anyway). Every
+// product term is acc[x] += a[x] * b[x] over a contiguous run of x inside one row.
+// Columns are processed in chunks of 32 whose sums stay in registers: the affinities sum
+// over channels, the aggregations sum over offsets, so each chunk is loaded, accumulated
+// and stored once. Chunks cover the interior where every offset is inside the map; the
+// few border columns are flattened into index lists. On x86-64 Linux with GCC the task
+// functions are cloned for x86-64-v3 (AVX2 + FMA) next to the baseline and picked at load
+// time, so the build needs no -march flag.
 //
-// forward, one pass per task: affinities of the block rows (loop over channels outside,
-//   offsets inside, so a (N x rows x W) slab of the weights stays in L1/L2), softmax or
-//   sum normalisation in place, then aggregation of value into the block rows.
-// backward, two passes: (1) dW_o(p) = <grad_out(p), value(p + o)> (+ grad_weights),
-//   turned in place into dc (the gradient of the affinities), then grad_query;
-//   (2) grad_key and grad_value as gathers over -o (they read dc / weights of the rows
-//   around the block, which pass 1 completed).
+// Parallelisation. Tasks are (batch, block of output rows), run with at::parallel_for
+// (inline for tiny problems). A task owns its output rows, so no two tasks write to the
+// same place: the gradients of key and value are written as gathers over -o
+// (grad_key(r) = sum_o dc_o(r - o) query(r - o)), never as scatters, and need no atomics.
+//
+// forward, one pass per task: affinities of the block rows, softmax or sum normalisation
+//   in place (the weights output is the only scratch), aggregation of value.
+// backward, two passes: (1) dW_o(p) = <grad_out(p), value(p + o)> (+ grad_weights), turned
+//   in place into dc (the gradient of the affinities), then grad_query; (2) grad_key and
+//   grad_value as gathers over -o (they read dc / weights of neighbouring rows, which
+//   pass 1 completed).
 // Saved for backward: the weights (B, N, H, W) and the per-pixel normaliser (B, H, W).
 #include <ATen/Parallel.h>
 
@@ -81,48 +86,182 @@ MMPSLA_INLINE void zero_rows(T* plane, int W, int y0, int y1) {
               sizeof(T) * static_cast<size_t>(y1 - y0) * W);
 }
 
-// acc[o][y][x] += sum_c a[c][y][x] * b[c][y + dy][x + dx]   (acc: N planes, a/b: Cn planes)
+// Columns are processed in register-resident chunks of kChunk: a chunk [x0, x0 + kChunk)
+// lies inside the "interior" [xa, xb) where every offset with a non-empty column span is
+// valid, so its inner loop has a fixed trip count and no bounds; the last chunk is moved
+// left to end at xb (it overlaps the previous one and recomputes a few columns, which is
+// harmless because chunks store, not accumulate). The columns outside the chunks (the map
+// border, or everything when the interior is narrower than a chunk) take the row-wise
+// path: per offset, a bounded fma_row over the valid part of [0, ca) and [cb, W).
+constexpr int kChunk = 32;
+
+struct Layout {
+  int W;
+  int ca;  // chunks cover [ca, cb); ca == cb when there is none
+  int cb;
+  std::vector<int> chunk_starts;
+};
+
+Layout make_layout(const std::vector<OffsetSpan>& spans, int W) {
+  int xa = 0, xb = W;
+  for (const auto& s : spans) {
+    if (s.x.lo >= s.x.hi) continue;  // contributes nowhere
+    xa = std::max(xa, s.x.lo);
+    xb = std::min(xb, s.x.hi);
+  }
+  Layout l{W, 0, 0, {}};
+  if (xb - xa >= kChunk) {
+    for (int x0 = xa; x0 < xb; x0 += kChunk) l.chunk_starts.push_back(std::min(x0, xb - kChunk));
+    l.ca = xa;
+    l.cb = xb;
+  }
+  return l;
+}
+
+// Calls f(lo, hi) for the parts of [lo, hi) outside the chunk columns [ca, cb).
+template <typename F>
+MMPSLA_INLINE void for_edge_segments(const Layout& l, int lo, int hi, F&& f) {
+  const int a_hi = std::min(hi, l.ca);
+  if (lo < a_hi) f(lo, a_hi);
+  const int b_lo = std::max(lo, l.cb);
+  if (b_lo < hi) f(b_lo, hi);
+}
+
+MMPSLA_INLINE bool row_active(const OffsetSpan& s, int y) {
+  return y >= s.y.lo && y < s.y.hi && s.x.lo < s.x.hi;
+}
+
+// Border columns are few but split into many short per-offset segments; instead of a
+// bounded loop per segment they are flattened, once per task, into a list of index
+// triples (out, a, b) applied to every channel as out[i] += a[j] * b[k].
+struct EdgeEntry {
+  int32_t out;
+  int32_t a;
+  int32_t b;
+};
+
+enum class EdgeKind { kCorrelate, kGather, kTransposed };
+
+template <EdgeKind kKind>
+std::vector<EdgeEntry> edge_entries(const std::vector<OffsetSpan>& spans, const Layout& l,
+                                    int64_t HW, int W, int y0, int y1) {
+  std::vector<EdgeEntry> entries;
+  if (l.ca == 0 && l.cb == W) return entries;
+  const int64_t N = static_cast<int64_t>(spans.size());
+  for (int y = y0; y < y1; ++y) {
+    for (int64_t o = 0; o < N; ++o) {
+      const OffsetSpan& s = spans[o];
+      if (!row_active(s, y)) continue;
+      const int64_t row = static_cast<int64_t>(y) * W;
+      const int64_t shifted = static_cast<int64_t>(y + s.dy) * W + s.dx;
+      for_edge_segments(l, s.x.lo, s.x.hi, [&](int lo, int hi) {
+        for (int x = lo; x < hi; ++x) {
+          if (kKind == EdgeKind::kCorrelate) {  // acc[o][p] += a[p] * b[p + o]
+            entries.push_back({static_cast<int32_t>(o * HW + row + x),
+                               static_cast<int32_t>(row + x), static_cast<int32_t>(shifted + x)});
+          } else {  // out[p] += w[o][p or p + o] * src[p + o]
+            const int64_t wi = o * HW + (kKind == EdgeKind::kTransposed ? shifted : row) + x;
+            entries.push_back({static_cast<int32_t>(row + x), static_cast<int32_t>(wi),
+                               static_cast<int32_t>(shifted + x)});
+          }
+        }
+      });
+    }
+  }
+  return entries;
+}
+
+template <typename T>
+MMPSLA_INLINE void apply_entries(T* __restrict out, const T* __restrict a, const T* __restrict b,
+                                 const std::vector<EdgeEntry>& entries) {
+  for (const EdgeEntry& e : entries) out[e.out] += a[e.a] * b[e.b];
+}
+
+// acc[o][y][x] = sum_c a[c][y][x] * b[c][y + dy][x + dx] for valid (x, y, o), 0 elsewhere;
+// rows [y0, y1) of the N acc planes are fully rewritten.
 template <typename T>
 MMPSLA_INLINE void correlate_rows(T* acc, const T* a, const T* b, int64_t Cn, int64_t HW, int W,
-                                  const std::vector<OffsetSpan>& spans) {
-  for (int64_t c = 0; c < Cn; ++c) {
-    const T* ac = a + c * HW;
-    const T* bc = b + c * HW;
-    for (size_t o = 0; o < spans.size(); ++o) {
+                                  int y0, int y1, const std::vector<OffsetSpan>& spans,
+                                  const Layout& l) {
+  const int64_t N = static_cast<int64_t>(spans.size());
+  for (int64_t o = 0; o < N; ++o) zero_rows(acc + o * HW, W, y0, y1);
+  // interior chunks: the sum over channels stays in registers
+  for (int y = y0; y < y1; ++y) {
+    for (int64_t o = 0; o < N; ++o) {
       const OffsetSpan& s = spans[o];
-      if (s.empty()) continue;
-      const int n = s.x.hi - s.x.lo;
-      for (int y = s.y.lo; y < s.y.hi; ++y) {
-        const int64_t row = static_cast<int64_t>(y) * W + s.x.lo;
-        const int64_t shifted = static_cast<int64_t>(y + s.dy) * W + s.x.lo + s.dx;
-        fma_row(acc + o * HW + row, ac + row, bc + shifted, n);
+      if (!row_active(s, y)) continue;
+      T* arow = acc + o * HW + static_cast<int64_t>(y) * W;
+      const T* ap = a + static_cast<int64_t>(y) * W;
+      const T* bp = b + static_cast<int64_t>(y + s.dy) * W + s.dx;
+      for (const int x0 : l.chunk_starts) {
+        // two independent accumulator sets (even / odd channels) hide the FMA latency
+        T sum0[kChunk] = {}, sum1[kChunk] = {};
+        int64_t c = 0;
+        for (; c + 1 < Cn; c += 2) {
+          const T* __restrict a0 = ap + c * HW + x0;
+          const T* __restrict b0 = bp + c * HW + x0;
+          const T* __restrict a1 = a0 + HW;
+          const T* __restrict b1 = b0 + HW;
+          for (int j = 0; j < kChunk; ++j) sum0[j] += a0[j] * b0[j];
+          for (int j = 0; j < kChunk; ++j) sum1[j] += a1[j] * b1[j];
+        }
+        if (c < Cn) {
+          const T* __restrict a0 = ap + c * HW + x0;
+          const T* __restrict b0 = bp + c * HW + x0;
+          for (int j = 0; j < kChunk; ++j) sum0[j] += a0[j] * b0[j];
+        }
+        for (int j = 0; j < kChunk; ++j) arow[x0 + j] = sum0[j] + sum1[j];
       }
     }
   }
+  // border columns
+  const auto entries = edge_entries<EdgeKind::kCorrelate>(spans, l, HW, W, y0, y1);
+  if (entries.empty()) return;
+  for (int64_t c = 0; c < Cn; ++c) apply_entries(acc, a + c * HW, b + c * HW, entries);
 }
 
-// out[c][y][x] = sum_o w[o][y + sy][x + sx] * src[c][y + sy][x + sx] ... in two flavours:
-//   gather  (spans built with shift +1): out[c][p] = sum_o w[o][p] src[c][p + o]
+// Rows [y0, y1) of every output plane c are rewritten with
+//   gather     (spans built with shift +1): out[c][p] = sum_o w[o][p] src[c][p + o]
 //   transposed (spans with shift -1, dy = -o.dy): out[c][r] = sum_o w[o][r - o] src[c][r - o]
-// Rows [y0, y1) of every output plane are zeroed first.
 template <typename T, bool kTransposed>
 MMPSLA_INLINE void aggregate_rows(T* out, const T* w, const T* src, int64_t Cn, int64_t HW, int W,
-                                  int y0, int y1, const std::vector<OffsetSpan>& spans) {
+                                  int y0, int y1, const std::vector<OffsetSpan>& spans,
+                                  const Layout& l) {
+  const int64_t N = static_cast<int64_t>(spans.size());
+  const bool has_border = !(l.ca == 0 && l.cb == W);
+  constexpr EdgeKind kKind = kTransposed ? EdgeKind::kTransposed : EdgeKind::kGather;
+  const auto entries = edge_entries<kKind>(spans, l, HW, W, y0, y1);
   for (int64_t c = 0; c < Cn; ++c) {
     T* oc = out + c * HW;
     const T* sc = src + c * HW;
-    zero_rows(oc, W, y0, y1);
-    for (size_t o = 0; o < spans.size(); ++o) {
-      const OffsetSpan& s = spans[o];
-      if (s.empty()) continue;
-      const int n = s.x.hi - s.x.lo;
-      const T* wo = w + o * HW;
-      for (int y = s.y.lo; y < s.y.hi; ++y) {
-        const int64_t row = static_cast<int64_t>(y) * W + s.x.lo;
-        const int64_t shifted = static_cast<int64_t>(y + s.dy) * W + s.x.lo + s.dx;
-        fma_row(oc + row, wo + (kTransposed ? shifted : row), sc + shifted, n);
+    if (has_border) zero_rows(oc, W, y0, y1);
+    for (int y = y0; y < y1; ++y) {
+      const int64_t row = static_cast<int64_t>(y) * W;
+      // interior chunks: the sum over offsets stays in registers
+      for (const int x0 : l.chunk_starts) {
+        // two independent accumulator sets (even / odd offsets) hide the FMA latency
+        T sum0[kChunk] = {}, sum1[kChunk] = {};
+        for (int64_t o = 0; o < N; o += 2) {
+          const OffsetSpan& s0 = spans[o];
+          if (row_active(s0, y)) {
+            const int64_t shifted = row + static_cast<int64_t>(s0.dy) * W + s0.dx + x0;
+            const T* __restrict wr = w + o * HW + (kTransposed ? shifted : row + x0);
+            const T* __restrict sr = sc + shifted;
+            for (int j = 0; j < kChunk; ++j) sum0[j] += wr[j] * sr[j];
+          }
+          if (o + 1 == N) break;
+          const OffsetSpan& s1 = spans[o + 1];
+          if (row_active(s1, y)) {
+            const int64_t shifted = row + static_cast<int64_t>(s1.dy) * W + s1.dx + x0;
+            const T* __restrict wr = w + (o + 1) * HW + (kTransposed ? shifted : row + x0);
+            const T* __restrict sr = sc + shifted;
+            for (int j = 0; j < kChunk; ++j) sum1[j] += wr[j] * sr[j];
+          }
+        }
+        for (int j = 0; j < kChunk; ++j) oc[row + x0 + j] = sum0[j] + sum1[j];
       }
     }
+    if (has_border) apply_entries(oc, w, sc, entries);
   }
 }
 
@@ -240,16 +379,17 @@ MMPSLA_INLINE void forward_task_impl(const Problem<T>& p, int64_t t, T* out, T* 
   const int H = static_cast<int>(p.H), W = static_cast<int>(p.W);
   const int64_t HW = p.H * p.W, N = static_cast<int64_t>(p.offs->size());
   const auto spans = offset_spans(*p.offs, H, W, tk.y0, tk.y1, 1);
+  const Layout layout = make_layout(spans, W);
   T* w = weights + tk.b * N * HW;
-  for (int64_t o = 0; o < N; ++o) zero_rows(w + o * HW, W, tk.y0, tk.y1);
-  correlate_rows(w, p.query + tk.b * p.C * HW, p.key + tk.b * p.C * HW, p.C, HW, W, spans);
+  correlate_rows(w, p.query + tk.b * p.C * HW, p.key + tk.b * p.C * HW, p.C, HW, W, tk.y0, tk.y1,
+                 spans, layout);
   std::vector<T> scratch(2 * static_cast<size_t>(W));
   for (int y = tk.y0; y < tk.y1; ++y) {
     normalize_row(w, denom + tk.b * HW + static_cast<int64_t>(y) * W, HW, W, y, spans, p.mode,
                   scratch.data(), scratch.data() + W);
   }
   aggregate_rows<T, false>(out + tk.b * p.Cv * HW, w, p.value + tk.b * p.Cv * HW, p.Cv, HW, W,
-                           tk.y0, tk.y1, spans);
+                           tk.y0, tk.y1, spans, layout);
 }
 
 template <typename T>
@@ -260,25 +400,26 @@ MMPSLA_INLINE void backward_pass1_impl(const Problem<T>& p, int64_t t, const T* 
   const int H = static_cast<int>(p.H), W = static_cast<int>(p.W);
   const int64_t HW = p.H * p.W, N = static_cast<int64_t>(p.offs->size());
   const auto spans = offset_spans(*p.offs, H, W, tk.y0, tk.y1, 1);
+  const Layout layout = make_layout(spans, W);
   T* g = dc + tk.b * N * HW;
-  const int64_t rows = static_cast<int64_t>(tk.y1 - tk.y0) * W;
-  const int64_t first = static_cast<int64_t>(tk.y0) * W;
-  for (int64_t o = 0; o < N; ++o) {
-    T* go = g + o * HW + first;
-    if (grad_weights != nullptr) {
-      std::memcpy(go, grad_weights + (tk.b * N + o) * HW + first, sizeof(T) * rows);
-    } else {
-      std::memset(go, 0, sizeof(T) * rows);
+  correlate_rows(g, grad_out + tk.b * p.Cv * HW, p.value + tk.b * p.Cv * HW, p.Cv, HW, W, tk.y0,
+                 tk.y1, spans, layout);
+  if (grad_weights != nullptr) {
+    const int64_t first = static_cast<int64_t>(tk.y0) * W;
+    const int64_t rows = static_cast<int64_t>(tk.y1 - tk.y0) * W;
+    for (int64_t o = 0; o < N; ++o) {
+      T* __restrict go = g + o * HW + first;
+      const T* __restrict gw = grad_weights + (tk.b * N + o) * HW + first;
+      for (int64_t i = 0; i < rows; ++i) go[i] += gw[i];
     }
   }
-  correlate_rows(g, grad_out + tk.b * p.Cv * HW, p.value + tk.b * p.Cv * HW, p.Cv, HW, W, spans);
   std::vector<T> scratch(static_cast<size_t>(W));
   for (int y = tk.y0; y < tk.y1; ++y) {
     normalize_backward_row(g, weights + tk.b * N * HW, denom + tk.b * HW + static_cast<int64_t>(y) * W,
                            HW, W, y, spans, p.mode, scratch.data());
   }
   aggregate_rows<T, false>(grad_query + tk.b * p.C * HW, g, p.key + tk.b * p.C * HW, p.C, HW, W,
-                           tk.y0, tk.y1, spans);
+                           tk.y0, tk.y1, spans, layout);
 }
 
 template <typename T>
@@ -289,10 +430,11 @@ MMPSLA_INLINE void backward_pass2_impl(const Problem<T>& p, int64_t t, const T* 
   const int H = static_cast<int>(p.H), W = static_cast<int>(p.W);
   const int64_t HW = p.H * p.W, N = static_cast<int64_t>(p.offs->size());
   const auto spans = offset_spans(*p.offs, H, W, tk.y0, tk.y1, -1);
+  const Layout layout = make_layout(spans, W);
   aggregate_rows<T, true>(grad_key + tk.b * p.C * HW, dc + tk.b * N * HW,
-                          p.query + tk.b * p.C * HW, p.C, HW, W, tk.y0, tk.y1, spans);
+                          p.query + tk.b * p.C * HW, p.C, HW, W, tk.y0, tk.y1, spans, layout);
   aggregate_rows<T, true>(grad_value + tk.b * p.Cv * HW, weights + tk.b * N * HW,
-                          grad_out + tk.b * p.Cv * HW, p.Cv, HW, W, tk.y0, tk.y1, spans);
+                          grad_out + tk.b * p.Cv * HW, p.Cv, HW, W, tk.y0, tk.y1, spans, layout);
 }
 
 // Non-template entry points (one per dtype) so that they can be cloned per ISA.
@@ -329,6 +471,8 @@ Problem<T> make_problem(const at::Tensor& q, const at::Tensor& k, const at::Tens
   p.W = q.size(3);
   p.offs = &offs;
   p.mode = static_cast<Normalize>(normalize);
+  TORCH_CHECK(static_cast<int64_t>(offs.size()) * p.H * p.W < (int64_t(1) << 31),
+              "psla (CPU): N * H * W must be below 2^31");
   // Enough tasks to balance the threads, few enough rows per task to keep the weight
   // slab of a task cache resident.
   const int64_t B = q.size(0);
