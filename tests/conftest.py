@@ -11,18 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope='session')
 def tiny_toy_root(tmp_path_factory) -> Path:
     """A tiny toy VID set (real JPEGs + CocoVID JSON), generated once per session."""
-    from mmpsla.datasets import make_toy_vid
+    from fixtures.toy_data import make_small_toy_vid
 
-    root = tmp_path_factory.mktemp('tiny_toy_vid')
-    make_toy_vid(
-        str(root),
-        seed=0,
-        num_train_videos=2,
-        num_val_videos=2,
-        num_frames=12,
-        progress=False,
-    )
-    return root
+    return make_small_toy_vid(tmp_path_factory.mktemp('tiny_toy_vid'))
 
 
 def _write_toy_config(
