@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample, TrackDataSample
+from mmengine.config import ConfigDict
 from torch import Tensor
 
 from ..motion import flow_warp_feats
@@ -21,12 +22,20 @@ _DETECTOR_KEYS = {'backbone', 'neck', 'rpn_head', 'roi_head', 'train_cfg', 'test
 
 
 def _merge_cfg(base: Optional[dict], extra: Optional[dict]) -> Optional[dict]:
-    """``base`` updated with ``extra`` (either may be None); copies, never mutates."""
+    """``extra`` merged recursively over ``base`` (either may be None); never mutates.
+
+    Nested dicts are merged key by key (``dict(rcnn=dict(sampler=dict(num=512)))`` only
+    changes the sampler's ``num``); any other value replaces the base's.
+    """
     if base is None and extra is None:
         return None
     merged = copy.deepcopy(dict(base or {}))
-    merged.update(copy.deepcopy(dict(extra or {})))
-    return merged
+    for key, value in dict(extra or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge_cfg(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return ConfigDict(merged)  # attribute access, as mmdet's heads expect
 
 
 class FlowGuidedVideoDetector(BaseVideoDetector):
@@ -38,15 +47,15 @@ class FlowGuidedVideoDetector(BaseVideoDetector):
     ``train_cfg``/``test_cfg`` become :class:`BaseVideoDetector`'s task head N_t -- the same
     head PSLA and the frame baseline use, so the comparison is like for like. The
     top-level ``train_cfg``/``test_cfg`` (e.g. ``test_cfg=dict(key_frame_interval=10)``)
-    are merged over the detector's ones. Parameters are therefore named ``backbone.*``,
+    are merged recursively over the detector's ones. Parameters are therefore named ``backbone.*``,
     ``rpn_head.*``, ``roi_head.*``, ``motion.*`` (not ``detector.*``).
 
     Args:
         detector (dict): Faster R-CNN parts: ``backbone``, optional ``neck``,
             ``rpn_head``, ``roi_head``, ``train_cfg``, ``test_cfg``.
         motion (dict): flow network config (``FlowNetSimple``).
-        train_cfg (dict, optional): merged over ``detector['train_cfg']``.
-        test_cfg (dict, optional): merged over ``detector['test_cfg']``.
+        train_cfg (dict, optional): merged recursively over ``detector['train_cfg']``.
+        test_cfg (dict, optional): merged recursively over ``detector['test_cfg']``.
         frozen_modules (str | Sequence[str], optional): attribute paths of modules to
             freeze (no gradients, kept in eval mode), e.g. ``'motion'``; mmtrack's
             ``'detector.backbone'`` spelling is accepted and means ``'backbone'``.

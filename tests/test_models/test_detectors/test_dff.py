@@ -167,3 +167,21 @@ def test_toy_config_shares_the_frame_baseline_detector():
     assert dff.data_preprocessor == base.data_preprocessor
     assert dff.test_cfg.key_frame_interval == 10
     assert dff.motion.img_scale_factor == 0.5
+
+
+def test_imagenet_vid_configs_follow_mmtrack():
+    cfg = load_cfg('vid/dff_r101_dc5.py')
+    assert cfg.model.type == 'DFF' and cfg.model.detector.backbone.depth == 101
+    assert cfg.model.motion.img_scale_factor == 0.5
+    assert cfg.model.test_cfg.key_frame_interval == 10
+    assert cfg.train_cfg.max_epochs == 7 and cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.param_scheduler[1].milestones == [2, 5]
+    assert cfg.val_dataloader.dataset.pipeline[0].method == 'test_key_frame_interval'
+    from mmdet.registry import MODELS
+
+    model = MODELS.build(load_cfg('vid/dff_r50_dc5.py').model)  # no weights are loaded
+    # mmtrack's DFF overrides, merged into the shared head's train_cfg
+    assert model.train_cfg.rpn_proposal.max_per_img == 1000
+    assert model.roi_head.bbox_sampler.num == 512
+    assert model.roi_head.train_cfg.assigner.pos_iou_thr == 0.5  # the rest is kept
+    assert sum(p.numel() for p in model.motion.parameters()) == 38_675_536

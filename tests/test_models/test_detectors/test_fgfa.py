@@ -148,3 +148,14 @@ def test_toy_config_shares_the_frame_baseline_detector():
         assert fgfa.detector[key] == base[key], key
     assert fgfa.data_preprocessor == base.data_preprocessor
     assert fgfa.aggregator.channels == base.backbone.feat_channels
+
+
+def test_imagenet_vid_configs_follow_mmtrack():
+    cfg = load_cfg('vid/fgfa_r101_dc5.py')
+    assert cfg.model.type == 'FGFA' and cfg.model.detector.backbone.depth == 101
+    assert cfg.model.aggregator.channels == cfg.model.detector.backbone.feat_channels == 1024
+    sampler = cfg.test_dataloader.dataset.pipeline[0]
+    assert sampler.method == 'test_with_fix_stride' and sampler.frame_range == [-15, 15]
+    train_sampler = cfg.train_dataloader.dataset.datasets[0].pipeline[0]
+    assert train_sampler.method == 'bilateral_uniform' and train_sampler.num_ref_imgs == 2
+    assert cfg.train_cfg.max_epochs == 7 and cfg.param_scheduler[1].milestones == [2, 5]
