@@ -8,7 +8,7 @@ Markdown and JSON, with an mAP-vs-fps plot (PNG, the PSLA paper's Fig. 6 style):
 
     python tools/compare.py                                   # all four, toy set
     python tools/compare.py --methods dff fgfa --iters 300
-    python tools/compare.py --checkpoints psla_c=work_dirs/compare/psla_c/iter_1500.pth
+    python tools/compare.py --checkpoints psla_c=work_dirs/compare/psla_c/iter_600.pth
     python tools/compare.py --configs dff=configs/vid/dff_r50_dc5.py --data-root ''  # any set
     python tools/compare.py --quick                           # tiny smoke run (tests, CI)
 
@@ -126,6 +126,14 @@ def build_method_cfg(name: str, args, data_root: str):
     return cfg, cfg_path
 
 
+def _checkpoint_iter(path: str) -> int:
+    """Training iterations recorded in an mmengine checkpoint (0 if it has none)."""
+    import torch
+
+    meta = torch.load(path, map_location='cpu').get('meta', {})  # mmpsla allow-lists it
+    return int(meta.get('iter', 0) or 0)
+
+
 def run_method(name: str, args, data_root: str) -> dict:
     """Train (or load), test and time one method; return its table row."""
     from mmengine.runner import Runner
@@ -156,7 +164,9 @@ def run_method(name: str, args, data_root: str) -> dict:
         fps=timing['fps'],
         frames_timed=timing['frames'],
         params=count_parameters(model),
-        train_iters=0 if name in args.checkpoints else cfg.train_cfg.max_iters,
+        train_iters=_checkpoint_iter(args.checkpoints[name])
+        if name in args.checkpoints
+        else cfg.train_cfg.max_iters,
         train_s=train_s,
         checkpoint=args.checkpoints.get(name),
     )
@@ -176,7 +186,9 @@ def format_table(rows) -> str:
     ]
     for r in rows:
         trained = (
-            'checkpoint' if r['checkpoint'] else f'{r["train_iters"]} it, {r["train_s"]:.0f} s'
+            f'{r["train_iters"]} it, checkpoint'
+            if r['checkpoint']
+            else f'{r["train_iters"]} it, {r["train_s"]:.0f} s'
         )
         lines.append(
             f'| {r["method"]} | {_pct(r["mAP"])} | {_pct(r["mAP_slow"])} | '

@@ -41,7 +41,7 @@ def test_format_table_marks_missing_subsets():
     table = compare.format_table([row, dict(row, method='FGFA', checkpoint='x.pth')])
     lines = table.splitlines()
     assert lines[2] == '| DFF | 50.0 | 61.0 | n/a | 25.0 | 12.5 | 12.3 | 5.45M | 300 it, 61 s |'
-    assert lines[3].endswith('| checkpoint |')
+    assert lines[3].endswith('| 300 it, checkpoint |')
 
 
 @pytest.mark.slow
@@ -99,5 +99,5 @@ def test_quick_comparison_end_to_end(tmp_path):
             '2',
         ]
     )
-    assert again[0]['checkpoint'] == ckpt and again[0]['train_iters'] == 0
+    assert again[0]['checkpoint'] == ckpt and again[0]['train_iters'] == 4
     assert again[0]['mAP'] == pytest.approx(by_key['dff']['mAP'])
