@@ -19,9 +19,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Generate the mmpsla toy VID dataset')
     parser.add_argument('--out', default='data/toy_vid', help='output directory')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
-    parser.add_argument('--train-videos', type=int, default=30, help='videos in train')
-    parser.add_argument('--val-videos', type=int, default=8, help='videos in val')
-    parser.add_argument('--frames', type=int, default=40, help='frames per video')
+    parser.add_argument('--train-videos', type=int, default=48, help='videos in train')
+    parser.add_argument('--val-videos', type=int, default=12, help='videos in val')
+    parser.add_argument('--frames', type=int, default=25, help='frames per video')
     parser.add_argument('--width', type=int, default=192, help='frame width')
     parser.add_argument('--height', type=int, default=128, help='frame height')
     parser.add_argument(

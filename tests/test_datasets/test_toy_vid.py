@@ -150,5 +150,6 @@ def test_older_generator_version_is_regenerated(tmp_path):
     data['info']['toy_vid_params']['version'] = 0
     data['annotations'] = []
     ann.write_text(json.dumps(data))
-    make_toy_vid(str(tmp_path), seed=1, **SMALL)  # stale: no error, rewritten
+    make_toy_vid(str(tmp_path), seed=2, **SMALL)  # outdated: no error, rewritten
     assert len(_load(tmp_path)['annotations']) > 0
+    assert _load(tmp_path)['info']['toy_vid_params']['seed'] == 2
