@@ -239,7 +239,7 @@ def main():
         f'median of {args.repeat} runs'
     )
     header = (
-        f'{"size (B,C,Cv,H,W)":<28}{"impl":<11}{"fwd ms":>10}{"fwd+bwd ms":>12}'
+        f'{"size (B,C,Cv,H,W)":<32}{"impl":<11}{"fwd ms":>10}{"fwd+bwd ms":>12}'
         f'{"fwd MiB":>10}{"fwd+bwd MiB":>13}'
     )
     print(header)
@@ -258,24 +258,38 @@ def main():
             row[impl] = (fwd, both) + mem
             cells = ''.join(f'{v:>10.1f}' if v is not None else f'{"-":>10}' for v in mem)
             label = f'{name} {dims}' if impl == 'compiled' else ''
-            print(f'{label:<28}{impl:<11}{fwd:>10.2f}{both:>12.2f}{cells[:10]}{cells[10:]:>13}')
+            print(f'{label:<32}{impl:<11}{fwd:>10.2f}{both:>12.2f}{cells[:10]}{cells[10:]:>13}')
         c, r = row['compiled'], row['reference']
-        ratio = f'{"":<28}{"ratio":<11}{r[0] / c[0]:>9.1f}x{r[1] / c[1]:>11.1f}x'
+        ratio = f'{"":<32}{"ratio":<11}{r[0] / c[0]:>9.1f}x{r[1] / c[1]:>11.1f}x'
         if not args.no_memory:
             ratio += f'{c[2] / r[2]:>10.2f}{c[3] / r[3]:>13.2f}'
         print(ratio + '   (time: reference/compiled, memory: compiled/reference)')
+        if not args.no_memory:
+            # what any implementation must hold: out, and for fwd+bwd also the 3 input grads
+            item = torch.empty((), dtype=args.dtype).element_size()
+            b, ch, cv, h, w = dims
+            floor = (b * cv * h * w * item / 2**20, b * (2 * ch + 2 * cv) * h * w * item / 2**20)
+            extra = [(x[2] - floor[0], x[3] - floor[1]) for x in (c, r)]
+            print(
+                f'{"":<32}{"scratch":<11}{"":>22}{extra[0][0]:>10.1f}{extra[0][1]:>13.1f}'
+                f'   compiled, beyond out (+ grads): {floor[0]:.1f} / {floor[1]:.1f} MiB'
+            )
+            print(
+                f'{"":<32}{"":<11}{"":>22}{extra[1][0]:>10.1f}{extra[1][1]:>13.1f}'
+                '   reference, same'
+            )
         if args.device == 'cuda':
             moved = forward_bytes(dims, len(offsets), args.dtype)
             achieved = moved / (c[0] * 1e-3) / 1e9
             print(
-                f'{"":<28}forward moves >= {moved / 1e6:.1f} MB: {achieved:.0f} GB/s achieved, '
+                f'{"":<32}forward moves >= {moved / 1e6:.1f} MB: {achieved:.0f} GB/s achieved, '
                 f'DRAM bound {moved / (args.peak_bandwidth * 1e9) * 1e3:.3f} ms '
                 f'({achieved / args.peak_bandwidth:.0%} of {args.peak_bandwidth:.0f} GB/s)'
             )
         sampler = maybe_correlation_sampler(problem, args)
         if sampler is not None:
             print(
-                f'{"":<28}spatial-correlation-sampler affinity only (dense '
+                f'{"":<32}spatial-correlation-sampler affinity only (dense '
                 f'{2 * args.d + 1}x{2 * args.d + 1}): {sampler:.2f} ms'
             )
 

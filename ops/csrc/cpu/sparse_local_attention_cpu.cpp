@@ -32,7 +32,7 @@
 #include "sparse_local_attention.h"
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define MMPSLA_CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define MMPSLA_CPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MMPSLA_CPU_CLONES
 #endif
@@ -185,32 +185,39 @@ MMPSLA_INLINE void correlate_rows(T* acc, const T* a, const T* b, int64_t Cn, in
                                   const Layout& l) {
   const int64_t N = static_cast<int64_t>(spans.size());
   for (int64_t o = 0; o < N; ++o) zero_rows(acc + o * HW, W, y0, y1);
-  // interior chunks: the sum over channels stays in registers
+  // interior chunks: the sums over channels stay in registers; two offsets at a time
+  // share the loads of a
+  std::vector<int64_t> active;
+  active.reserve(static_cast<size_t>(N));
   for (int y = y0; y < y1; ++y) {
+    active.clear();
     for (int64_t o = 0; o < N; ++o) {
-      const OffsetSpan& s = spans[o];
-      if (!row_active(s, y)) continue;
-      T* arow = acc + o * HW + static_cast<int64_t>(y) * W;
-      const T* ap = a + static_cast<int64_t>(y) * W;
-      const T* bp = b + static_cast<int64_t>(y + s.dy) * W + s.dx;
+      if (row_active(spans[o], y)) active.push_back(o);
+    }
+    const T* ap = a + static_cast<int64_t>(y) * W;
+    for (size_t i = 0; i < active.size(); i += 2) {
+      const int64_t o0 = active[i];
+      const int64_t o1 = i + 1 < active.size() ? active[i + 1] : o0;
+      const T* bp0 = b + static_cast<int64_t>(y + spans[o0].dy) * W + spans[o0].dx;
+      const T* bp1 = b + static_cast<int64_t>(y + spans[o1].dy) * W + spans[o1].dx;
+      T* arow0 = acc + o0 * HW + static_cast<int64_t>(y) * W;
+      T* arow1 = acc + o1 * HW + static_cast<int64_t>(y) * W;
       for (const int x0 : l.chunk_starts) {
-        // two independent accumulator sets (even / odd channels) hide the FMA latency
         T sum0[kChunk] = {}, sum1[kChunk] = {};
-        int64_t c = 0;
-        for (; c + 1 < Cn; c += 2) {
-          const T* __restrict a0 = ap + c * HW + x0;
-          const T* __restrict b0 = bp + c * HW + x0;
-          const T* __restrict a1 = a0 + HW;
-          const T* __restrict b1 = b0 + HW;
-          for (int j = 0; j < kChunk; ++j) sum0[j] += a0[j] * b0[j];
-          for (int j = 0; j < kChunk; ++j) sum1[j] += a1[j] * b1[j];
+        for (int64_t c = 0; c < Cn; ++c) {
+          const T* __restrict ac = ap + c * HW + x0;
+          const T* __restrict b0 = bp0 + c * HW + x0;
+          const T* __restrict b1 = bp1 + c * HW + x0;
+          for (int j = 0; j < kChunk; ++j) {
+            const T av = ac[j];
+            sum0[j] += av * b0[j];
+            sum1[j] += av * b1[j];
+          }
         }
-        if (c < Cn) {
-          const T* __restrict a0 = ap + c * HW + x0;
-          const T* __restrict b0 = bp + c * HW + x0;
-          for (int j = 0; j < kChunk; ++j) sum0[j] += a0[j] * b0[j];
+        for (int j = 0; j < kChunk; ++j) arow0[x0 + j] = sum0[j];
+        if (o1 != o0) {
+          for (int j = 0; j < kChunk; ++j) arow1[x0 + j] = sum1[j];
         }
-        for (int j = 0; j < kChunk; ++j) arow[x0 + j] = sum0[j] + sum1[j];
       }
     }
   }
@@ -231,37 +238,44 @@ MMPSLA_INLINE void aggregate_rows(T* out, const T* w, const T* src, int64_t Cn, 
   const bool has_border = !(l.ca == 0 && l.cb == W);
   constexpr EdgeKind kKind = kTransposed ? EdgeKind::kTransposed : EdgeKind::kGather;
   const auto entries = edge_entries<kKind>(spans, l, HW, W, y0, y1);
-  for (int64_t c = 0; c < Cn; ++c) {
-    T* oc = out + c * HW;
-    const T* sc = src + c * HW;
-    if (has_border) zero_rows(oc, W, y0, y1);
+  // two channels at a time share the loads of w; the sums over offsets stay in registers
+  for (int64_t c = 0; c < Cn; c += 2) {
+    const bool pair = c + 1 < Cn;
+    T* oc0 = out + c * HW;
+    T* oc1 = oc0 + HW;
+    const T* sc0 = src + c * HW;
+    const T* sc1 = pair ? sc0 + HW : sc0;  // a lone last channel is computed twice
+    if (has_border) {
+      zero_rows(oc0, W, y0, y1);
+      if (pair) zero_rows(oc1, W, y0, y1);
+    }
     for (int y = y0; y < y1; ++y) {
       const int64_t row = static_cast<int64_t>(y) * W;
-      // interior chunks: the sum over offsets stays in registers
       for (const int x0 : l.chunk_starts) {
-        // two independent accumulator sets (even / odd offsets) hide the FMA latency
         T sum0[kChunk] = {}, sum1[kChunk] = {};
-        for (int64_t o = 0; o < N; o += 2) {
-          const OffsetSpan& s0 = spans[o];
-          if (row_active(s0, y)) {
-            const int64_t shifted = row + static_cast<int64_t>(s0.dy) * W + s0.dx + x0;
-            const T* __restrict wr = w + o * HW + (kTransposed ? shifted : row + x0);
-            const T* __restrict sr = sc + shifted;
-            for (int j = 0; j < kChunk; ++j) sum0[j] += wr[j] * sr[j];
-          }
-          if (o + 1 == N) break;
-          const OffsetSpan& s1 = spans[o + 1];
-          if (row_active(s1, y)) {
-            const int64_t shifted = row + static_cast<int64_t>(s1.dy) * W + s1.dx + x0;
-            const T* __restrict wr = w + (o + 1) * HW + (kTransposed ? shifted : row + x0);
-            const T* __restrict sr = sc + shifted;
-            for (int j = 0; j < kChunk; ++j) sum1[j] += wr[j] * sr[j];
+        for (int64_t o = 0; o < N; ++o) {
+          const OffsetSpan& s = spans[o];
+          if (!row_active(s, y)) continue;
+          const int64_t shifted = row + static_cast<int64_t>(s.dy) * W + s.dx + x0;
+          const T* __restrict wr = w + o * HW + (kTransposed ? shifted : row + x0);
+          const T* __restrict s0 = sc0 + shifted;
+          const T* __restrict s1 = sc1 + shifted;
+          for (int j = 0; j < kChunk; ++j) {
+            const T wv = wr[j];
+            sum0[j] += wv * s0[j];
+            sum1[j] += wv * s1[j];
           }
         }
-        for (int j = 0; j < kChunk; ++j) oc[row + x0 + j] = sum0[j] + sum1[j];
+        for (int j = 0; j < kChunk; ++j) oc0[row + x0 + j] = sum0[j];
+        if (pair) {
+          for (int j = 0; j < kChunk; ++j) oc1[row + x0 + j] = sum1[j];
+        }
       }
     }
-    if (has_border) apply_entries(oc, w, sc, entries);
+    if (has_border) {
+      apply_entries(oc0, w, sc0, entries);
+      if (pair) apply_entries(oc1, w, sc1, entries);
+    }
   }
 }
 
@@ -478,7 +492,7 @@ Problem<T> make_problem(const at::Tensor& q, const at::Tensor& k, const at::Tens
   const int64_t B = q.size(0);
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
   const int64_t want = (B * p.H + 4 * threads - 1) / (4 * threads);
-  p.rows_per_task = std::max<int64_t>(1, std::min<int64_t>(8, want));
+  p.rows_per_task = std::max<int64_t>(1, std::min<int64_t>(4, want));
   p.tasks_per_image = (p.H + p.rows_per_task - 1) / p.rows_per_task;
   // Waking the thread pool costs microseconds (milliseconds on a loaded machine): run
   // problems of less than ~64k multiply-adds on the calling thread.
