@@ -182,39 +182,47 @@ def eval_vid_map(
         per-class APs (``nan`` for classes without ground truth).
     """
     img_ids = list(gt_annos if img_ids is None else img_ids)
-    tp_fp = [[] for _ in range(num_classes)]  # per class: (scores, flags) chunks
     num_pos = np.zeros(num_classes, np.int64)
+    chunks = []  # per frame: (scores, labels, flags); flags 1 TP, 0 FP, -1 ignored
     iterator = img_ids
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(img_ids, desc=progress, unit='frame', leave=False)
-    empty_det = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
     for img_id in iterator:
         gt_boxes, gt_labels, gt_ignore = gt_annos[img_id]
+        gt_labels = np.asarray(gt_labels, np.int64)
         gt_ignore = np.asarray(gt_ignore, bool).copy()
         if gt_care is not None:
             gt_ignore |= ~np.asarray(gt_care[img_id], bool)
-        det_boxes, det_scores, det_labels = det_results.get(img_id, empty_det)
-        np.add.at(num_pos, np.asarray(gt_labels, np.int64)[~gt_ignore], 1)
-        for cls in np.unique(np.asarray(det_labels, np.int64)):
-            dmask = det_labels == cls
-            order = np.argsort(-det_scores[dmask], kind='stable')
-            boxes, scores = det_boxes[dmask][order], det_scores[dmask][order]
+        np.add.at(num_pos, gt_labels[~gt_ignore], 1)
+        if img_id not in det_results:
+            continue
+        det_boxes, det_scores, det_labels = det_results[img_id]
+        det_labels = np.asarray(det_labels, np.int64)
+        flags = np.zeros(len(det_labels), np.int8)  # no GT of the class: false positive
+        for cls in np.unique(gt_labels):  # match only where the frame has GT of the class
+            idx = np.flatnonzero(det_labels == cls)
+            if not len(idx):
+                continue
+            idx = idx[np.argsort(-det_scores[idx], kind='stable')]
             gmask = gt_labels == cls
-            flags = match_frame(boxes, gt_boxes[gmask], gt_ignore[gmask], iou_thr)
-            tp_fp[cls].append((scores, flags))
+            flags[idx] = match_frame(det_boxes[idx], gt_boxes[gmask], gt_ignore[gmask], iou_thr)
+        chunks.append((np.asarray(det_scores, np.float64), det_labels, flags))
+    if chunks:
+        scores = np.concatenate([c[0] for c in chunks])
+        labels = np.concatenate([c[1] for c in chunks])
+        flags = np.concatenate([c[2] for c in chunks])
+    else:
+        scores, labels, flags = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int8)
+    by_class = np.argsort(labels, kind='stable')  # keeps the frame order within a class
+    bounds = np.searchsorted(labels[by_class], np.arange(num_classes + 1))
     aps = []
     for cls in range(num_classes):
-        if not tp_fp[cls]:
-            aps.append(average_precision(np.zeros(0), np.zeros(0), int(num_pos[cls])))
-            continue
-        scores = np.concatenate([s for s, _ in tp_fp[cls]])
-        flags = np.concatenate([f for _, f in tp_fp[cls]])
-        order = np.argsort(-scores, kind='stable')
-        flags = flags[order]
-        flags = flags[flags >= 0]
-        aps.append(average_precision(flags == 1, flags == 0, int(num_pos[cls])))
+        sel = by_class[bounds[cls] : bounds[cls + 1]]
+        cls_flags = flags[sel][np.argsort(-scores[sel], kind='stable')]
+        cls_flags = cls_flags[cls_flags >= 0]
+        aps.append(average_precision(cls_flags == 1, cls_flags == 0, int(num_pos[cls])))
     valid = [ap for ap in aps if not np.isnan(ap)]
     mean_ap = float(np.mean(valid)) if valid else float('nan')
     return mean_ap, aps
