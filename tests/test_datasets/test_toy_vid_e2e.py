@@ -112,3 +112,19 @@ def test_test_pipeline_and_perfect_predictions_give_map_1(toy_cfg):
     motion = [res[f'vid/mAP_{k}'] for k in ('slow', 'medium', 'fast')]
     assert all(np.isnan(m) or m == pytest.approx(1.0) for m in motion)
     assert not all(np.isnan(m) for m in motion)
+
+
+def test_runner_builds_the_config_dataloaders(toy_cfg):
+    from mmengine.runner import Runner
+
+    train_cfg = dict(toy_cfg.train_dataloader, num_workers=0, persistent_workers=False)
+    loader = Runner.build_dataloader(copy.deepcopy(train_cfg), seed=0)
+    batch = next(iter(loader))
+    assert len(batch['inputs']) == 4 and batch['inputs'][0].shape == (3, 3, 128, 192)
+    assert all(s.key_frames_inds == [2] for s in batch['data_samples'])
+    assert len(loader) == 6  # ceil(24 annotated train frames / batch 4)
+    val_cfg = dict(toy_cfg.val_dataloader, num_workers=0, persistent_workers=False)
+    loader = Runner.build_dataloader(copy.deepcopy(val_cfg), seed=0)
+    frames = [b['data_samples'][0] for b in loader]
+    assert len(frames) == 24
+    assert [len(f) for f in frames[:12]] == [2] + [1] * 9 + [2, 1]
