@@ -77,7 +77,7 @@ param_scheduler = [
 ]
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.0001),
+    optimizer=dict(type='AdamW', lr=0.002, weight_decay=0.0001),
     clip_grad=dict(max_norm=10, norm_type=2),
 )
 
