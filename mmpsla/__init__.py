@@ -16,7 +16,8 @@ from .version import __version__
 HAS_OPENMMLAB = importlib.util.find_spec('mmdet') is not None
 
 if HAS_OPENMMLAB:
-    from . import utils  # noqa: F401  (torch.load allow-list for mmengine checkpoints)
-    from . import apis, datasets, evaluation, models  # noqa: F401
+    # Registers every module; `utils` also allow-lists mmengine checkpoint types for
+    # torch.load(weights_only=True).
+    from . import apis, datasets, evaluation, models, utils  # noqa: F401
 
 __all__ = ['__version__', 'HAS_OPENMMLAB']
