@@ -22,6 +22,8 @@ import sys
 import time
 from collections import Counter
 
+from mmengine.hooks import Hook
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
@@ -79,7 +81,7 @@ def build_cfg(cfg_path: str, data_root: str, work_dir: str, iters):
     return cfg
 
 
-class TimeBudget:
+class TimeBudget(Hook):
     """Runner hook: shorten training so that it ends ``budget_s`` seconds after it began.
 
     The time per iteration is measured over iterations ``skip`` to ``skip + calib``; the
@@ -92,11 +94,6 @@ class TimeBudget:
     def __init__(self, budget_s: float, skip: int = 3, calib: int = 12, decay_at=0.75):
         self.budget_s, self.skip, self.calib, self.decay_at = budget_s, skip, calib, decay_at
         self.start = self.t0 = None
-
-    def __getattr__(self, name):  # the other Hook callbacks: nothing to do
-        if name.startswith(('before_', 'after_')):
-            return lambda *args, **kwargs: None
-        raise AttributeError(name)
 
     def before_train(self, runner):
         self.start = time.perf_counter()

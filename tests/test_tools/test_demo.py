@@ -23,3 +23,41 @@ def test_quick_demo(tool, tiny_toy_root, tmp_path):
 
     with Image.open(tmp_path / 'psla_c_demo.gif') as gif:
         assert gif.n_frames == 12  # the first validation video, every frame
+
+
+def test_time_budget_shortens_the_schedule(tool, monkeypatch):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    demo = tool('demo')
+    clock = {'t': 100.0}
+    monkeypatch.setattr(demo.time, 'perf_counter', lambda: clock['t'])
+
+    class Loop:
+        def __init__(self):
+            self._max_iters = 600
+
+        @property
+        def max_iters(self):
+            return self._max_iters
+
+    scheduler = SimpleNamespace(milestones=Counter({450: 1}))
+    runner = SimpleNamespace(iter=0, train_loop=Loop(), param_schedulers=[scheduler])
+    hook = demo.TimeBudget(budget_s=60.0, skip=3, calib=12)
+    hook.before_train(runner)
+    for i in range(15):  # 0.5 s per iteration, measured over iterations 3..15
+        clock['t'] += 0.5
+        runner.iter = i
+        hook.after_train_iter(runner, i)
+    # 7.5 s spent, 52.5 s left at 0.5 s/iter -> 105 more iterations
+    assert runner.train_loop.max_iters == 15 + 105
+    assert scheduler.milestones == Counter({90: 1})
+    # a generous budget never lengthens the schedule
+    runner2 = SimpleNamespace(iter=0, train_loop=Loop(), param_schedulers=[scheduler])
+    hook2 = demo.TimeBudget(budget_s=1e6, skip=3, calib=12)
+    hook2.before_train(runner2)
+    for i in range(15):
+        clock['t'] += 0.5
+        runner2.iter = i
+        hook2.after_train_iter(runner2, i)
+    assert runner2.train_loop.max_iters == 600
