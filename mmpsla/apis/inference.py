@@ -177,10 +177,7 @@ def _replace_loading(transforms: Sequence[dict]) -> List[dict]:
 def build_test_pipeline(cfg: Config, key_frame_interval: Optional[int], mode: str) -> Compose:
     """The config's test pipeline, loading in-memory frames, with the given schedule."""
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    pipeline = cfg.get('test_pipeline', None)
-    if pipeline is None:
-        pipeline = cfg.test_dataloader.dataset.pipeline
-    pipeline = _replace_loading(pipeline)
+    pipeline = _replace_loading(_test_pipeline_cfg(cfg))
     schedule = [t for t in pipeline if t['type'] == 'PSLAKeyFrameSchedule']
     if not schedule:
         raise ValueError('the test pipeline must start with a PSLAKeyFrameSchedule transform')
@@ -190,9 +187,18 @@ def build_test_pipeline(cfg: Config, key_frame_interval: Optional[int], mode: st
     return Compose(pipeline)
 
 
+def _test_pipeline_cfg(cfg: Config) -> list:
+    """The pipeline of the config's test dataloader (else its ``test_pipeline``)."""
+    loader = cfg.get('test_dataloader', None)
+    if loader is not None and loader.get('dataset', {}).get('pipeline') is not None:
+        return loader['dataset']['pipeline']
+    if cfg.get('test_pipeline', None) is None:
+        raise ValueError('the config has no test_dataloader.dataset.pipeline nor test_pipeline')
+    return cfg.test_pipeline
+
+
 def _config_schedule(cfg: Config) -> dict:
-    pipeline = cfg.get('test_pipeline', None) or cfg.test_dataloader.dataset.pipeline
-    for t in pipeline:
+    for t in _test_pipeline_cfg(cfg):
         if t['type'] == 'PSLAKeyFrameSchedule':
             return dict(t)
     return {}

@@ -40,24 +40,19 @@ def test_interface_shapes_and_gradients(cls):
 
 @pytest.mark.parametrize('cls', [PSLAAlign, DensePSLAAlign, NonLocalAlign])
 def test_identical_frames_with_sharp_affinities_return_input(cls):
-    # one-hot features: each cell's own feature matches only itself; with a large gain the
-    # softmax puts all the weight on the same position, so the output equals the input.
-    torch.manual_seed(0)
-    c, h, w = 8, 5, 6
-    feat = torch.nn.functional.one_hot(torch.arange(h * w).view(h, w) % c, c)
-    feat = feat.permute(2, 0, 1)[None].float()
-    module = cls(
-        in_channels=c, embed_channels=c, **({} if cls is NonLocalAlign else {'max_displacement': 1})
-    )
-    _identity_embeddings(module, gain=50.0)
+    # one-hot features: a cell's code differs from every cell it attends to (its 3x3
+    # neighbours for the local modules, all cells for Nonlocal); with identity embeddings
+    # and a large gain the softmax puts all the weight on the same position: output = input.
+    h, w = 5, 6
     if cls is NonLocalAlign:
-        # global attention sees every cell with the same one-hot code; use unique codes
-        c = h * w
-        feat = torch.eye(c).view(c, h, w)[None]
-        module = cls(in_channels=c, embed_channels=c)
-        _identity_embeddings(module, gain=50.0)
-    out = module(feat, feat)
-    torch.testing.assert_close(out, feat, atol=1e-5, rtol=0)
+        c, kwargs = h * w, {}
+    else:  # codes repeat every 8 cells of the row-major order: no 3x3 neighbour shares one
+        c, kwargs = 8, {'max_displacement': 1}
+    codes = torch.arange(h * w).view(h, w) % c
+    feat = torch.nn.functional.one_hot(codes, c).permute(2, 0, 1)[None].float()
+    module = cls(in_channels=c, embed_channels=c, **kwargs)
+    _identity_embeddings(module, gain=50.0)
+    torch.testing.assert_close(module(feat, feat), feat, atol=1e-5, rtol=0)
 
 
 def test_psla_matches_reference_and_uses_sparse_offsets():
