@@ -34,3 +34,19 @@ def test_fps_over_whole_videos(tool, tiny_toy_root, write_toy_config, tmp_path):
     assert result['fps'] > 0 and result['key_fps'] > 0 and result['nonkey_fps'] > 0
     expected_fps = result['frames'] / result['seconds']
     assert abs(result['fps'] - expected_fps) < 1e-6 * expected_fps
+
+
+def test_side_by_side_timing(tiny_toy_root, write_toy_config, tmp_path):
+    from mmengine.runner import Runner
+
+    from mmpsla.apis import measure_fps
+
+    psla_cfg = write_toy_config(tmp_path, 'toy/psla_c_toy.py', tiny_toy_root)
+    base_cfg = write_toy_config(tmp_path, 'toy/frame_baseline_toy.py', tiny_toy_root)
+    models = {'psla': init_model(str(psla_cfg)), 'base': init_model(str(base_cfg))}
+    loader = Runner.build_dataloader(models['psla'].cfg.test_dataloader)
+    result = measure_fps(models, loader, warmup=2, max_frames=20)
+    assert result['psla']['frames'] == result['base']['frames'] == 20
+    # frames 2..21 of the first video pair: N_f runs for PSLA at frames 10 and 12 (video 2's
+    # frame 0) only, for the baseline at every frame
+    assert result['psla']['key_frames'] == 2 and result['base']['key_frames'] == 20
