@@ -231,7 +231,8 @@ def plot(rows, path: str, title: str) -> str:
     ax.set_ylabel('mAP@50 (%)')
     ax.set_title(title, fontsize=10)
     ax.grid(True, linestyle=':', alpha=0.7)
-    ax.legend(loc='lower right', fontsize=8)
+    ax.margins(x=0.15, y=0.12)  # room for the labels
+    ax.legend(loc='best', fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
