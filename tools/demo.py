@@ -48,18 +48,22 @@ def parse_args(argv=None):
 
 
 def ensure_data(data_root: str, quick: bool) -> None:
-    """Generate the toy dataset into ``data_root`` unless it is there."""
-    if osp.isfile(osp.join(data_root, 'annotations', 'val.json')):
-        return
+    """Generate the toy dataset into ``data_root`` unless it is there and up to date.
+
+    The full demo calls the generator with its defaults every time: it returns at once when
+    ``data_root`` holds the same dataset and regenerates one from an older generator.
+    """
     from mmpsla.datasets import make_toy_vid
 
-    print(f'==> generating the toy dataset into {data_root}', flush=True)
     if quick:
+        if osp.isfile(osp.join(data_root, 'annotations', 'val.json')):
+            return
         make_toy_vid(
             data_root, seed=0, num_train_videos=3, num_val_videos=2, num_frames=12, progress=False
         )
-    else:
-        make_toy_vid(data_root, seed=0)
+        return
+    print(f'==> toy dataset in {data_root} (generated when missing or outdated)', flush=True)
+    make_toy_vid(data_root, seed=0, progress=False)
 
 
 def build_cfg(cfg_path: str, data_root: str, work_dir: str, iters):
