@@ -11,7 +11,7 @@ OP_SOURCES := $(shell find ops/csrc -type f 2>/dev/null)
 # pytest arguments; override e.g. `make test PYTEST_ARGS="-m 'not slow'"`.
 PYTEST_ARGS ?=
 
-.PHONY: setup ext demo test lint format clean-ext
+.PHONY: setup ext demo compare test lint format clean-ext
 
 setup: $(SETUP_STAMP) $(EXT_STAMP)
 
@@ -54,6 +54,10 @@ clean-ext:
 
 demo: setup
 	$(VPY) tools/demo.py
+
+# PSLA (c), the frame baseline, DFF and FGFA trained and tested on the toy set, one table.
+compare: setup
+	$(VPY) tools/compare.py
 
 test: setup
 	$(VPY) -m pytest $(PYTEST_ARGS)
