@@ -67,13 +67,13 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = dict(num_workers=0, persistent_workers=False)
 
-max_iters = 600
+max_iters = 1500
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=10**9, milestones=[450], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=10**9, milestones=[1100], gamma=0.1),
 ]
 optim_wrapper = dict(
     type='OptimWrapper',
