@@ -86,3 +86,34 @@ def test_dist_train_then_single_and_dist_test_agree(tmp_path, tiny_toy_root, wri
     assert 'vid/mAP' in single
     # Videos are split between the two processes; the gathered metric must be identical.
     assert single == pytest.approx(dist, abs=1e-6, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    'script,args,expected',
+    [
+        (
+            'slurm_train.sh',
+            ['part', 'job', 'cfg.py', 'wd', '--amp'],
+            'tools/train.py cfg.py --work-dir=wd --amp --launcher slurm',
+        ),
+        (
+            'slurm_test.sh',
+            ['part', 'job', 'cfg.py', 'ck.pth', '--out', 'r.pkl'],
+            'tools/test.py cfg.py ck.pth --out r.pkl --launcher slurm',
+        ),
+    ],
+)
+def test_slurm_scripts_build_the_srun_command(tmp_path, script, args, expected):
+    fake_srun = tmp_path / 'srun'
+    fake_srun.write_text('#!/bin/sh\necho srun "$@"\n')
+    fake_srun.chmod(0o755)
+    env = dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}', PYTHON='py', GPUS='16')
+    out = subprocess.run(
+        ['bash', f'tools/{script}', *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    line = out.stdout.strip()
+    assert line.startswith('srun -p part --job-name=job --gres=gpu:8 --ntasks=16 ')
+    assert line.endswith(expected)
+    missing = subprocess.run(['bash', f'tools/{script}', 'part'], cwd=REPO, capture_output=True)
+    assert missing.returncode == 2 and b'usage:' in missing.stderr
