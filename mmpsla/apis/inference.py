@@ -19,6 +19,29 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 FrameLike = Union[np.ndarray, str]
 
 
+def _is_pretrained_init(init_cfg) -> bool:
+    items = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    return any(isinstance(item, dict) and item.get('type') == 'Pretrained' for item in items)
+
+
+def drop_pretrained_init(cfg) -> None:
+    """Remove every ``init_cfg`` of type ``'Pretrained'`` in a model config, in place.
+
+    Pretrained initialisation (ImageNet backbones, FlowNet weights) downloads files and is
+    pointless when a checkpoint follows or only the structure is needed; it may sit at any
+    depth (``model.backbone``, DFF/FGFA's ``model.detector.backbone`` and
+    ``model.motion``).
+    """
+    if isinstance(cfg, dict):
+        if _is_pretrained_init(cfg.get('init_cfg')):
+            cfg['init_cfg'] = None
+        for value in cfg.values():
+            drop_pretrained_init(value)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            drop_pretrained_init(value)
+
+
 def init_model(
     config: Union[str, Config],
     checkpoint: Optional[str] = None,
@@ -27,8 +50,9 @@ def init_model(
 ) -> torch.nn.Module:
     """Build a video detector from a config and optionally load a checkpoint.
 
-    Pretrained-backbone initialisation is switched off (the weights come from
-    ``checkpoint``); without a checkpoint the model keeps its random initialisation.
+    Pretrained initialisation is switched off wherever it sits in the model config (see
+    :func:`drop_pretrained_init`; the weights come from ``checkpoint``); without a
+    checkpoint the model keeps its random initialisation.
 
     Args:
         config (str | Config): Config file or object.
@@ -51,8 +75,7 @@ def init_model(
     import mmpsla  # noqa: F401  (registers the modules)
 
     model_cfg = config.model
-    if model_cfg.get('backbone') is not None:
-        model_cfg.backbone.init_cfg = None
+    drop_pretrained_init(model_cfg)
     model = MODELS.build(model_cfg)
     model.init_weights()
     if checkpoint is not None:
