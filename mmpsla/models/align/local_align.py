@@ -1,6 +1,6 @@
 """Attention over a fixed set of local offsets (shared by PSLA, DensePSLA, MatchTrans)."""
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor
@@ -13,22 +13,29 @@ from .base_align import BaseAlign
 class LocalOffsetAlign(BaseAlign):
     """Alignment by attention over a static offset set (``mmpsla.ops.sparse_local_attention``).
 
-    Subclasses choose the offsets and the normalisation. Output(p) = sum_o w_o(p) ref(p+o)
-    with w = normalise_o(<g(query)(p), f(ref)(p+o)>), offsets outside the map excluded.
+    Subclasses choose the offsets (class attribute ``offset_set``: a function of d returning
+    (N, 2) integer (dy, dx) offsets) and the normalisation (class attribute ``normalize``:
+    ``'softmax'`` or ``'sum'``). Output(p) = sum_o w_o(p) ref(p+o) with
+    w = normalise_o(<g(query)(p), f(ref)(p+o)>), offsets outside the map excluded.
 
     Args:
-        offsets (Tensor): (N, 2) integer (dy, dx) offsets.
-        normalize (str): ``'softmax'`` or ``'sum'``.
-        max_displacement (int): d, kept for ``repr``.
-        **kwargs: See :class:`BaseAlign`.
+        in_channels (int): Channels of the features.
+        embed_channels (int): Filters of the 1x1 embeddings f, g. Defaults to 256.
+        max_displacement (int): d. Defaults to 4.
+        **kwargs: ``query_channels``, ``scale`` (see :class:`BaseAlign`).
     """
 
-    def __init__(self, offsets: Tensor, normalize: str, max_displacement: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        if normalize not in ('softmax', 'sum'):
-            raise ValueError(f'normalize must be "softmax" or "sum", got {normalize!r}')
-        self.normalize = normalize
-        self.max_displacement = max_displacement
+    offset_set: Callable[[int], Tensor]
+    normalize: str
+
+    def __init__(
+        self, in_channels: int, embed_channels: int = 256, max_displacement: int = 4, **kwargs
+    ) -> None:
+        super().__init__(in_channels=in_channels, embed_channels=embed_channels, **kwargs)
+        if self.normalize not in ('softmax', 'sum'):
+            raise ValueError(f'normalize must be "softmax" or "sum", got {self.normalize!r}')
+        self.max_displacement = _check_displacement(max_displacement)
+        offsets = type(self).offset_set(self.max_displacement)
         self.register_buffer('offsets', offsets.to(torch.long), persistent=False)
 
     def forward(self, query_feat: Tensor, ref_feat: Tensor, return_weights: bool = False):

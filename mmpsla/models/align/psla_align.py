@@ -4,7 +4,7 @@ from mmdet.registry import MODELS
 
 from mmpsla.ops import psla_offsets
 
-from .local_align import LocalOffsetAlign, _check_displacement
+from .local_align import LocalOffsetAlign
 
 
 @MODELS.register_module()
@@ -13,22 +13,9 @@ class PSLAAlign(LocalOffsetAlign):
 
     1 + 8d positions per query cell (33 for d = 4), Eqs. 1-5 of the paper.
 
-    Args:
-        in_channels (int): Channels of the features.
-        embed_channels (int): Filters of the 1x1 embeddings f, g. Defaults to 256.
-        max_displacement (int): d. Defaults to 4.
-        **kwargs: ``query_channels``, ``scale`` (see :class:`BaseAlign`).
+    Args: see :class:`LocalOffsetAlign` (``in_channels``, ``embed_channels``,
+    ``max_displacement``, ...).
     """
 
-    def __init__(
-        self, in_channels: int, embed_channels: int = 256, max_displacement: int = 4, **kwargs
-    ) -> None:
-        d = _check_displacement(max_displacement)
-        super().__init__(
-            offsets=psla_offsets(d),
-            normalize='softmax',
-            max_displacement=d,
-            in_channels=in_channels,
-            embed_channels=embed_channels,
-            **kwargs,
-        )
+    offset_set = staticmethod(psla_offsets)
+    normalize = 'softmax'
