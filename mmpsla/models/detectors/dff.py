@@ -193,6 +193,29 @@ class FlowGuidedVideoDetector(BaseVideoDetector):
         idx = sample.key_frames_inds[0]
         return inputs[0, idx][None], sample[idx]
 
+    def _train_feat(self, inputs: Tensor, data_samples: List[TrackDataSample]):
+        """The target frames' training features (from the reference frames) and samples."""
+        raise NotImplementedError
+
+    def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> Dict[str, Tensor]:
+        """Losses on the target frames from their flow-guided features.
+
+        Args:
+            inputs (Tensor): (N, T, C, H, W): the target and its reference frames (roles
+                come from ``key_frames_inds`` / ``ref_frames_inds``).
+            data_samples (list[TrackDataSample]): N samples.
+
+        Returns:
+            dict[str, Tensor]: RPN and RoI losses.
+        """
+        return self.head_loss(*self._train_feat(inputs, data_samples))
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
+        """Raw head outputs on the flow-guided features (training-sample semantics)."""
+        if data_samples is None:
+            raise ValueError(f'{type(self).__name__} needs data_samples in tensor mode')
+        return self.head_forward(*self._train_feat(inputs, data_samples))
+
 
 @MODELS.register_module()
 class DFF(FlowGuidedVideoDetector):
@@ -239,25 +262,6 @@ class DFF(FlowGuidedVideoDetector):
         flow = self.compute_flow(img, ref_imgs[0], [s.metainfo for s in samples])
         feat = self.warp_to_current(ref_feat, flow, self.same_image(samples, ref_samples[0]))
         return feat, samples
-
-    def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> Dict[str, Tensor]:
-        """Losses on the target frame from the warped key-frame features.
-
-        Args:
-            inputs (Tensor): (N, 2, C, H, W) ``[key, target]`` frames (any order; roles
-                come from ``key_frames_inds`` / ``ref_frames_inds``).
-            data_samples (list[TrackDataSample]): N samples.
-
-        Returns:
-            dict[str, Tensor]: RPN and RoI losses.
-        """
-        return self.head_loss(*self._train_feat(inputs, data_samples))
-
-    def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
-        """Raw head outputs on the warped features (training-pair semantics)."""
-        if data_samples is None:
-            raise ValueError('DFF needs data_samples in tensor mode')
-        return self.head_forward(*self._train_feat(inputs, data_samples))
 
     def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
         """Detect the current frame of a video stream (batch size 1).

@@ -1,6 +1,6 @@
 """Flow-Guided Feature Aggregation (Zhu et al., ICCV 2017) on mmpsla's shared head."""
 
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmdet.registry import MODELS
@@ -103,24 +103,6 @@ class FGFA(FlowGuidedVideoDetector):
             for i in range(num)
         ]
         return torch.cat(agg, dim=0), samples
-
-    def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> Dict[str, Tensor]:
-        """Losses on the target frame from its aggregated features.
-
-        Args:
-            inputs (Tensor): (N, 1 + R, C, H, W): the target and R reference frames.
-            data_samples (list[TrackDataSample]): N samples.
-
-        Returns:
-            dict[str, Tensor]: RPN and RoI losses.
-        """
-        return self.head_loss(*self._train_feat(inputs, data_samples))
-
-    def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
-        """Raw head outputs on the aggregated features (training-sample semantics)."""
-        if data_samples is None:
-            raise ValueError('FGFA needs data_samples in tensor mode')
-        return self.head_forward(*self._train_feat(inputs, data_samples))
 
     # ------------------------------------------------------------------ test
     def test_window(self, meta: dict) -> List[int]:
