@@ -44,6 +44,9 @@ class PSLAVideoDetector(BaseVideoDetector):
         rfu (dict, optional): ``RFU`` config; required when ``use_rfu``.
         use_rfu (bool): Maintain F_t with RFU. Defaults to True.
         use_quality_net (bool): DenseFT's Quality Net. Defaults to True.
+        key_frame_loss_weight (float): Weight of the auxiliary loss on the key frame k2's
+            F_t (reported as ``key_*`` losses). Defaults to 0.0: the paper's non-key loss
+            only.
         train_cfg, test_cfg, data_preprocessor, init_cfg: See :class:`BaseVideoDetector`.
     """
 
@@ -56,6 +59,7 @@ class PSLAVideoDetector(BaseVideoDetector):
         rfu: Optional[dict] = None,
         use_rfu: bool = True,
         use_quality_net: bool = True,
+        key_frame_loss_weight: float = 0.0,
         train_cfg: Optional[dict] = None,
         test_cfg: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
@@ -78,6 +82,9 @@ class PSLAVideoDetector(BaseVideoDetector):
                 )
         self.use_rfu = use_rfu
         self.use_quality_net = use_quality_net
+        if not key_frame_loss_weight >= 0:
+            raise ValueError(f'key_frame_loss_weight must be >= 0, got {key_frame_loss_weight!r}')
+        self.key_frame_loss_weight = float(key_frame_loss_weight)
         if use_rfu:
             if rfu is None:
                 raise ValueError('rfu config is required when use_rfu=True')
@@ -90,13 +97,14 @@ class PSLAVideoDetector(BaseVideoDetector):
 
     # ------------------------------------------------------------------ training
     def _train_feature(self, inputs: Tensor, data_samples: List[TrackDataSample]):
-        """Feature of the labelled frame n of 3-frame training samples [k1, k2, n].
+        """Features of the frames n and k2 of 3-frame training samples [k1, k2, n].
 
         Returns:
-            tuple: (feat (N, C, h, w), DetDataSamples of n).
+            tuple: (feat of n (N, C, h, w), DetDataSamples of n, F_t at k2 (N, C, h, w),
+            DetDataSamples of k2).
         """
         (cur,), (cur_samples,) = self.get_frames(inputs, data_samples, 'key')
-        refs, _ = self.get_frames(inputs, data_samples, 'ref')
+        refs, ref_samples = self.get_frames(inputs, data_samples, 'ref')
         if len(refs) != 2:
             raise ValueError(
                 'PSLA training samples must have 2 reference (key) frames [k1, k2] and one '
@@ -109,7 +117,7 @@ class PSLAVideoDetector(BaseVideoDetector):
         else:
             temporal = self.backbone(refs[1])
         feat = self.dense_ft(self.backbone.forward_low(cur), temporal)
-        return feat, cur_samples
+        return feat, cur_samples, temporal, ref_samples[1]
 
     def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> dict:
         """Losses of the non-key frame n of each [k1, k2, n] sample.
@@ -119,16 +127,24 @@ class PSLAVideoDetector(BaseVideoDetector):
             data_samples (list[TrackDataSample]): N samples, ``key_frames_inds == [2]``.
 
         Returns:
-            dict[str, Tensor]: RPN and RoI-head losses.
+            dict[str, Tensor]: RPN and RoI-head losses of n, plus the same losses of k2
+            prefixed with ``key_`` and scaled by ``key_frame_loss_weight`` when it is > 0.
         """
-        feat, samples = self._train_feature(inputs, data_samples)
-        return self.head_loss(feat, samples)
+        feat, samples, temporal, key_samples = self._train_feature(inputs, data_samples)
+        losses = self.head_loss(feat, samples)
+        if self.key_frame_loss_weight > 0:
+            key_losses = self.head_loss(temporal, key_samples)
+            for name, value in key_losses.items():
+                if 'loss' in name:
+                    value = _scaled(value, self.key_frame_loss_weight)
+                losses[f'key_{name}'] = value
+        return losses
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
         """Raw head outputs on the training-style feature of frame n (``mode='tensor'``)."""
         if data_samples is None:
             raise ValueError('PSLAVideoDetector needs data_samples in tensor mode')
-        feat, samples = self._train_feature(inputs, data_samples)
+        feat, samples, _, _ = self._train_feature(inputs, data_samples)
         return self.head_forward(feat, samples)
 
     # ------------------------------------------------------------------ test
@@ -199,4 +215,14 @@ class PSLAVideoDetector(BaseVideoDetector):
         return self.add_pred_to_track_samples(data_samples, results)
 
     def extra_repr(self) -> str:
-        return f'use_rfu={self.use_rfu}, use_quality_net={self.use_quality_net}'
+        return (
+            f'use_rfu={self.use_rfu}, use_quality_net={self.use_quality_net}, '
+            f'key_frame_loss_weight={self.key_frame_loss_weight}'
+        )
+
+
+def _scaled(loss, weight: float):
+    """``loss * weight`` for a loss tensor or a list of them (mmdet's per-level losses)."""
+    if isinstance(loss, (list, tuple)):
+        return type(loss)(item * weight for item in loss)
+    return loss * weight

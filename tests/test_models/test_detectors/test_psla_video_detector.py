@@ -57,6 +57,57 @@ def test_loss_uses_only_the_labelled_non_key_frame(model_c):
     assert not torch.allclose(ref['loss_cls'], changed['loss_cls'])
 
 
+def _losses(model, inputs, samples):
+    torch.manual_seed(0)
+    return model.loss(inputs, samples)
+
+
+def test_key_frame_loss_supervises_f_t_of_k2_only():
+    plain = build_model('toy/psla_c_toy.py', key_frame_loss_weight=0.0)
+    half = build_model('toy/psla_c_toy.py', key_frame_loss_weight=0.5)
+    full = build_model('toy/psla_c_toy.py', key_frame_loss_weight=1.0)
+    for model in (plain, half, full):
+        model.train()
+    inputs, samples = train_batch(seed=2)
+    ref, l_half, l_full = (_losses(m, inputs, samples) for m in (plain, half, full))
+    assert not any(k.startswith('key_') for k in ref)
+    for key in ('loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'):
+        # the non-key frame's losses do not change; the key losses scale with the weight
+        torch.testing.assert_close(l_half[key], ref[key])
+        key_half, key_full = l_half[f'key_{key}'], l_full[f'key_{key}']
+        if isinstance(key_full, list):
+            key_half, key_full = torch.stack(key_half), torch.stack(key_full)
+        torch.testing.assert_close(key_half, 0.5 * key_full)
+    assert l_full['key_loss_cls'] > 0
+    # the key loss reads k2's ground truth, never k1's
+    moved = [s.clone() for s in samples]
+    for s in moved:
+        s[0].gt_instances.bboxes = s[0].gt_instances.bboxes * 0 + 1
+    torch.testing.assert_close(_losses(half, inputs, moved)['key_loss_cls'], l_half['key_loss_cls'])
+    for s in moved:
+        s[1].gt_instances.bboxes = s[1].gt_instances.bboxes * 0 + 1
+    assert not torch.allclose(_losses(half, inputs, moved)['key_loss_bbox'], l_half['key_loss_bbox'])
+
+
+def test_key_frame_loss_trains_the_key_frame_path():
+    model = build_model('toy/psla_c_toy.py', key_frame_loss_weight=1.0)
+    model.train()
+    inputs, samples = train_batch(seed=3)
+    losses = _losses(model, inputs, samples)
+    losses['key_loss_cls'].backward()
+    grads = {n: p.grad for n, p in model.named_parameters()}
+    # F_t at k2 = RFU(F_h^k2, F_h^k1): N_f and the Update Net learn, DenseFT does not
+    assert grads['backbone.feat_conv.weight'].abs().sum() > 0
+    assert grads['rfu.update_net.layers.0.weight'].abs().sum() > 0
+    assert grads['dense_ft.transform_net.0.weight'] is None
+
+
+@pytest.mark.parametrize('weight', [-0.1, float('nan')])
+def test_bad_key_frame_loss_weight(weight):
+    with pytest.raises(ValueError, match='key_frame_loss_weight'):
+        build_model('toy/psla_c_toy.py', key_frame_loss_weight=weight)
+
+
 def test_still_image_training_sample(model_c):
     model_c.train()
     img = torch.randn(1, 1, 3, H, W).expand(1, 3, 3, H, W).contiguous()
