@@ -86,7 +86,8 @@ def test_key_frame_loss_supervises_f_t_of_k2_only():
     torch.testing.assert_close(_losses(half, inputs, moved)['key_loss_cls'], l_half['key_loss_cls'])
     for s in moved:
         s[1].gt_instances.bboxes = s[1].gt_instances.bboxes * 0 + 1
-    assert not torch.allclose(_losses(half, inputs, moved)['key_loss_bbox'], l_half['key_loss_bbox'])
+    moved_losses = _losses(half, inputs, moved)
+    assert not torch.allclose(moved_losses['key_loss_bbox'], l_half['key_loss_bbox'])
 
 
 def test_key_frame_loss_trains_the_key_frame_path():
