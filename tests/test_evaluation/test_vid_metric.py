@@ -33,12 +33,15 @@ def ann_file(tmp_path):
     return str(path), data
 
 
-def _track_sample(img_id, boxes, scores, labels, with_key_frame=False):
+def _track_sample(img_id, boxes, scores, labels, with_key_frame=False, is_key_frame=None):
     """A TrackDataSample like PSLAKeyFrameSchedule + predict produce ([key,] current)."""
     frames = []
     if with_key_frame:
         frames.append(DetDataSample(metainfo=dict(img_id=999)))
-    current = DetDataSample(metainfo=dict(img_id=img_id))
+    meta = dict(img_id=img_id)
+    if is_key_frame is not None:
+        meta['is_key_frame'] = is_key_frame
+    current = DetDataSample(metainfo=meta)
     current.pred_instances = InstanceData(
         bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
         scores=torch.tensor(scores, dtype=torch.float32),
@@ -100,6 +103,22 @@ def test_breakdowns_separate_subsets(ann_file):
     assert res['vid/mAP_slow'] == pytest.approx(4 / 6)  # cat found on 4 of 6 frames
     assert res['vid/mAP_fast'] == 0.0
     assert res['vid/AP_cat'] == pytest.approx(4 / 6) and res['vid/AP_dog'] == 0.0
+
+
+def test_key_and_non_key_frame_breakdown(ann_file):
+    path, data = ann_file
+    samples = []
+    for i in range(1, 7):
+        is_key = i in (2, 5)
+        boxes, scores, labels = _gt_prediction(data, i) if is_key else ([], [], [])
+        samples.append(_track_sample(i, boxes, scores, labels, is_key_frame=is_key))
+    res = _evaluate(path, samples)
+    assert res['vid/mAP_key_frames'] == pytest.approx(1.0)
+    assert res['vid/mAP_non_key_frames'] == 0.0
+    assert res['vid/mAP'] == pytest.approx(2 / 6)
+    # frames without the flag (a frame-by-frame pipeline): no such breakdown
+    plain = _evaluate(path, [_track_sample(i, *_gt_prediction(data, i)) for i in range(1, 7)])
+    assert not any('key_frames' in key for key in plain)
 
 
 def test_false_positive_and_small_object_hand_case(ann_file):

@@ -13,7 +13,8 @@ def test_quick_demo(tool, tiny_toy_root, tmp_path):
     assert [r['method'] for r in rows] == ['PSLA (c)', 'Frame baseline']
     for row in rows:
         assert row['iters'] == 4 and row['fps'] > 0 and row['params'] > 0
-        assert 0.0 <= row['mAP'] <= 1.0 or row['mAP'] != row['mAP']  # a number or NaN
+        for key in ('mAP', 'mAP_degraded', 'mAP_key_frames', 'mAP_non_key_frames'):
+            assert 0.0 <= row[key] <= 1.0 or row[key] != row[key]  # a number or NaN
     assert rows[0]['params'] > rows[1]['params']  # PSLA adds RFU and DenseFT
     table = (tmp_path / 'results.md').read_text()
     assert '| PSLA (c) |' in table and '| Frame baseline |' in table

@@ -50,7 +50,10 @@ class VIDMetric(BaseMetric):
     Results (with ``prefix='vid'``): ``vid/mAP`` (mAP@50, the headline number),
     ``vid/mAP_slow``, ``vid/mAP_medium``, ``vid/mAP_fast`` (when ``motion_breakdown``),
     ``vid/mAP_degraded`` and ``vid/mAP_clean`` (when the images carry ``is_degraded``, as
-    the toy set does), and ``vid/AP_<class>`` (when ``classwise``). Classes without ground
+    the toy set does), ``vid/mAP_key_frames`` and ``vid/mAP_non_key_frames`` (when the
+    predicted frames carry ``is_key_frame``, as ``PSLAKeyFrameSchedule`` sets it: for PSLA
+    these are the frames run by N_f and by N_l + DenseFT) and ``vid/AP_<class>`` (when
+    ``classwise``). Classes without ground
     truth in a subset are left out of that subset's mean (``nan`` if none has any).
 
     Distributed evaluation uses ``BaseMetric``'s collection of the per-frame results; the
@@ -96,7 +99,8 @@ class VIDMetric(BaseMetric):
         self.backend_args = backend_args
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Store ``(img_id, boxes, scores, labels)`` of each sample's current frame."""
+        """Store ``(img_id, boxes, scores, labels, is_key_frame)`` of each sample's current
+        frame (``is_key_frame`` is None when its metainfo has no such flag)."""
         for sample in data_samples:
             frames = _field(sample, 'video_data_samples')
             if frames is None:
@@ -119,7 +123,9 @@ class VIDMetric(BaseMetric):
                     f'img_id {img_id}: {len(boxes)} boxes, {len(scores)} scores and '
                     f'{len(labels)} labels'
                 )
-            self.results.append((int(img_id), boxes, scores, labels))
+            is_key = _field(frame, 'is_key_frame')
+            is_key = None if is_key is None else bool(is_key)
+            self.results.append((int(img_id), boxes, scores, labels, is_key))
 
     def _load_gt(self, classes: Sequence[str] | None):
         with get_local_path(self.ann_file, backend_args=self.backend_args) as path:
@@ -171,8 +177,8 @@ class VIDMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         classes = (self.dataset_meta or {}).get('classes')
         classes, images, gts = self._load_gt(classes)
-        dets = {}
-        for img_id, boxes, scores, labels in results:
+        dets, key_flags = {}, {}
+        for img_id, boxes, scores, labels, is_key in results:
             if img_id not in images:
                 raise ValueError(f'prediction for img_id {img_id} not in {self.ann_file}')
             if img_id in dets:
@@ -183,6 +189,8 @@ class VIDMetric(BaseMetric):
             if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
                 raise ValueError(f'img_id {img_id}: labels outside [0, {len(classes)})')
             dets[img_id] = (boxes, scores, labels)
+            if is_key is not None:
+                key_flags[img_id] = is_key
         img_ids = [i for i in images if i in dets]
         if len(img_ids) < len(images):
             warnings.warn(
@@ -216,6 +224,13 @@ class VIDMetric(BaseMetric):
         if any('is_degraded' in images[i] for i in img_ids):
             for name, flag in (('degraded', True), ('clean', False)):
                 subset = [i for i in img_ids if bool(images[i].get('is_degraded')) == flag]
+                bar = f'VID mAP ({name})' if self.progress else None
+                metrics[f'mAP_{name}'] = eval_vid_map(
+                    dets, gt3, num_classes, self.iou_thr, None, subset, bar
+                )[0]
+        if key_flags:
+            for name, flag in (('key_frames', True), ('non_key_frames', False)):
+                subset = [i for i in img_ids if key_flags.get(i) is flag]
                 bar = f'VID mAP ({name})' if self.progress else None
                 metrics[f'mAP_{name}'] = eval_vid_map(
                     dets, gt3, num_classes, self.iou_thr, None, subset, bar
