@@ -188,6 +188,11 @@ def write_gif(model, data_root, out_path, score_thr):
     return write_video(frames, out_path, fps=8)
 
 
+def _fps(value: float) -> str:
+    """fps of one kind of step; 'n/a' for a model that never takes such a step."""
+    return f'{value:.1f}' if value > 0 else 'n/a'
+
+
 def format_table(rows):
     header = (
         '| method | mAP@50 | mAP@50 degraded | mAP@50 clean | mAP@50 key / non-key frames | '
@@ -199,7 +204,7 @@ def format_table(rows):
             f'| {r["method"]} | {100 * r["mAP"]:.1f} | {100 * r["mAP_degraded"]:.1f} | '
             f'{100 * r["mAP_clean"]:.1f} | {100 * r["mAP_key_frames"]:.1f} / '
             f'{100 * r["mAP_non_key_frames"]:.1f} | {r["fps"]:.1f} | {r["key_fps"]:.1f} | '
-            f'{r["nonkey_fps"]:.1f} | {r["params"] / 1e6:.2f}M | {r["iters"]} '
+            f'{_fps(r["nonkey_fps"])} | {r["params"] / 1e6:.2f}M | {r["iters"]} '
             f'({r["train_s"]:.0f}) |'
         )
     return '\n'.join(lines)
