@@ -227,3 +227,72 @@ def test_distributed_evaluation_matches_single_process(ann_file, tmp_path):
         assert res.keys() == single.keys()
         for key, value in single.items():
             assert res[key] == pytest.approx(value, nan_ok=True)
+
+
+def _low_score_frame_and_false_positive(data):
+    """The cat scored 0.1 on frame 3, a cat false positive scored 0.5 on frame 5."""
+    samples = []
+    for i in range(1, 7):
+        boxes, scores, labels = _gt_prediction(data, i)
+        if i == 3:
+            scores[0] = 0.1
+        if i == 5:
+            boxes.append([150, 0, 190, 40])
+            scores.append(0.5)
+            labels.append(0)
+        samples.append(_track_sample(i, boxes, scores, labels))
+    return samples
+
+
+def test_seq_nms_lifts_a_tracked_low_score_box_above_a_false_positive(ann_file):
+    path, data = ann_file
+    samples = _low_score_frame_and_false_positive(data)
+    plain = _evaluate(path, samples, motion_breakdown=False)
+    # cat: 5 TPs (0.9), the FP (0.5), the TP at 0.1: AP = 5/6 + 1/6 * 6/7 = 41/42
+    assert plain['vid/AP_cat'] == pytest.approx(41 / 42)
+    assert plain['vid/mAP'] == pytest.approx((41 / 42 + 1) / 2)
+    assert _evaluate(path, samples, motion_breakdown=False, seq_nms=False) == plain
+    # Seq-NMS links the static cat over the 6 frames: every box gets (5 * 0.9 + 0.1) / 6
+    # = 0.77 > 0.5 (or 0.9 with 'max'); the FP links to nothing and keeps 0.5
+    for cfg in (True, dict(rescore='max'), dict(link_iou_thr=0.7, suppress_iou_thr=0.5)):
+        res = _evaluate(path, samples, motion_breakdown=False, seq_nms=cfg)
+        assert res['vid/AP_cat'] == pytest.approx(1.0)
+        assert res['vid/AP_dog'] == pytest.approx(1.0)  # the fast dog: no links, unchanged
+        assert res['vid/mAP'] == pytest.approx(1.0)
+        assert res['vid/mAP'] > plain['vid/mAP'] + 0.01
+        assert res.keys() == plain.keys()
+    metric = VIDMetric(ann_file=path, seq_nms=True)
+    assert 'seq_nms={}' in repr(metric)
+    assert 'seq_nms=None' in repr(VIDMetric(ann_file=path))
+    for bad in (dict(rescore='mean'), dict(link_iou_thr=0), dict(iou=0.5), 'yes'):
+        with pytest.raises(ValueError):
+            VIDMetric(ann_file=path, seq_nms=bad)
+
+
+def test_seq_nms_runs_per_video_in_frame_order(ann_file, tmp_path, monkeypatch):
+    import mmpsla.evaluation.metrics.vid_metric as vid_metric
+
+    path, data = ann_file
+    # two videos with interleaved image ids, video 1's frame ids running backwards
+    for img in data['images']:
+        odd = img['id'] % 2 == 1
+        img['video_id'] = 1 if odd else 2
+        img['frame_id'] = (5 - img['id']) // 2 if odd else (img['id'] - 2) // 2
+    for ann in data['annotations']:
+        ann['video_id'] = 1 if ann['image_id'] % 2 == 1 else 2
+    data['videos'].append(dict(id=2, name='w'))
+    two_videos = tmp_path / 'two_videos.json'
+    two_videos.write_text(json.dumps(data))
+    calls, real = [], vid_metric.run_seq_nms
+
+    def spy(frames, **kwargs):
+        if frames:  # (the constructor checks the arguments on an empty video)
+            calls.append([float(scores[0]) for _, scores, _ in frames])
+        return real(frames, **kwargs)
+
+    monkeypatch.setattr(vid_metric, 'run_seq_nms', spy)
+    samples = [_track_sample(i, *_gt_prediction(data, i, score=0.1 * i)) for i in range(1, 7)]
+    res = _evaluate(str(two_videos), samples, seq_nms=True)
+    # video 1: img 5, 3, 1 (frame ids 0, 1, 2); video 2: img 2, 4, 6
+    np.testing.assert_allclose(sorted(calls), [[0.2, 0.4, 0.6], [0.5, 0.3, 0.1]], rtol=1e-6)
+    assert res['vid/mAP'] == pytest.approx(1.0)

@@ -14,6 +14,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
+from ...models.post.seq_nms import seq_nms as run_seq_nms
 from ..functional.vid_eval import MOTION_RANGES, eval_vid_map, motion_category, motion_ious
 
 
@@ -56,6 +57,12 @@ class VIDMetric(BaseMetric):
     ``classwise``). Classes without ground
     truth in a subset are left out of that subset's mean (``nan`` if none has any).
 
+    With ``seq_nms`` the collected detections are first post-processed video by video
+    with :func:`mmpsla.models.post.seq_nms` (the frames of a video, grouped by the
+    images' ``video_id`` and ordered by ``frame_id``; only frames that received a
+    prediction take part, so consecutive predicted frames are linked), and every metric
+    above is computed on the result.
+
     Distributed evaluation uses ``BaseMetric``'s collection of the per-frame results; the
     computation runs in :meth:`compute_metrics` on rank 0.
 
@@ -69,6 +76,10 @@ class VIDMetric(BaseMetric):
         backend_args (dict, optional): File backend arguments for ``ann_file``.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str): Metric name prefix. Defaults to ``'vid'``.
+        seq_nms (dict | bool, optional): Seq-NMS post-processing before evaluation:
+            None or False: off; True: on with the defaults of
+            :func:`mmpsla.models.post.seq_nms`; a dict: on, with these keyword arguments
+            of it (``link_iou_thr``, ``suppress_iou_thr``, ``rescore``). Defaults to None.
     """
 
     default_prefix: str | None = 'vid'
@@ -84,6 +95,7 @@ class VIDMetric(BaseMetric):
         backend_args: dict | None = None,
         collect_device: str = 'cpu',
         prefix: str | None = None,
+        seq_nms: dict | bool | None = None,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not 0 < iou_thr <= 1:
@@ -97,6 +109,19 @@ class VIDMetric(BaseMetric):
         self.classwise = classwise
         self.progress = progress
         self.backend_args = backend_args
+        if seq_nms is None or seq_nms is False:
+            self.seq_nms = None
+        elif seq_nms is True:
+            self.seq_nms = {}
+        elif isinstance(seq_nms, dict):
+            self.seq_nms = dict(seq_nms)
+        else:
+            raise ValueError(f'seq_nms must be None, a bool or a dict, got {seq_nms!r}')
+        if self.seq_nms is not None:
+            try:  # check the arguments now rather than after a whole test epoch
+                run_seq_nms([], **self.seq_nms)
+            except TypeError as err:
+                raise ValueError(f'bad seq_nms arguments {self.seq_nms}: {err}') from err
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Store ``(img_id, boxes, scores, labels, is_key_frame)`` of each sample's current
@@ -191,6 +216,8 @@ class VIDMetric(BaseMetric):
             dets[img_id] = (boxes, scores, labels)
             if is_key is not None:
                 key_flags[img_id] = is_key
+        if self.seq_nms is not None:
+            dets = self._apply_seq_nms(dets, images)
         img_ids = [i for i in images if i in dets]
         if len(img_ids) < len(images):
             warnings.warn(
@@ -244,9 +271,29 @@ class VIDMetric(BaseMetric):
         )
         return metrics
 
+    def _apply_seq_nms(self, dets: Dict[int, tuple], images: Dict[int, dict]) -> Dict[int, tuple]:
+        """Seq-NMS on ``dets`` (``img_id -> (boxes, scores, labels)``), video by video."""
+        videos = defaultdict(list)
+        for img_id in dets:
+            videos[images[img_id].get('video_id', -img_id)].append(img_id)
+        out = {}
+        for img_ids in videos.values():
+            img_ids.sort(key=lambda i: (images[i].get('frame_id', 0), i))
+            for img_id, frame in zip(
+                img_ids, run_seq_nms([dets[i] for i in img_ids], **self.seq_nms)
+            ):
+                out[img_id] = frame
+        before = sum(len(d[1]) for d in dets.values())
+        after = sum(len(d[1]) for d in out.values())
+        MMLogger.get_current_instance().info(
+            f'VIDMetric: Seq-NMS ({self.seq_nms or "defaults"}) over {len(videos)} videos kept '
+            f'{after} of {before} detections'
+        )
+        return out
+
     def __repr__(self) -> str:
         return (
             f'{type(self).__name__}(ann_file={self.ann_file!r}, iou_thr={self.iou_thr}, '
             f'motion_breakdown={self.motion_breakdown}, motion_window={self.motion_window}, '
-            f'classwise={self.classwise})'
+            f'classwise={self.classwise}, seq_nms={self.seq_nms})'
         )
