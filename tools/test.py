@@ -19,7 +19,7 @@ from mmpsla.utils import add_run_arguments, load_run_config, setup_cpu_distribut
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a video detector')
-    add_run_arguments(parser, 'model.test_cfg.key_frame_interval=20')
+    add_run_arguments(parser, 'test_dataloader.dataset.pipeline.0.key_frame_interval=20')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump the predictions to this pickle file (.pkl)')
     return parser.parse_args(argv)

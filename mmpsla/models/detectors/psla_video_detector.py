@@ -80,6 +80,12 @@ class PSLAVideoDetector(BaseVideoDetector):
                     f'backbone must provide {name}() (N_l / N_f split, e.g. PSLAResNet), '
                     f'got {type(self.backbone).__name__}'
                 )
+        if 'key_frame_interval' in test_cfg:
+            raise ValueError(
+                'PSLAVideoDetector follows the key-frame schedule of the test pipeline '
+                '(PSLAKeyFrameSchedule), not test_cfg.key_frame_interval; set e.g. '
+                '--cfg-options test_dataloader.dataset.pipeline.0.key_frame_interval=20'
+            )
         self.use_rfu = use_rfu
         self.use_quality_net = use_quality_net
         if not key_frame_loss_weight >= 0:

@@ -2,7 +2,16 @@
 
 import pytest
 import torch
-from psla_test_utils import H, W, build_model, det_sample, make_stream, track_sample, train_batch
+from psla_test_utils import (
+    H,
+    W,
+    build_model,
+    det_sample,
+    load_cfg,
+    make_stream,
+    track_sample,
+    train_batch,
+)
 
 
 @pytest.fixture(scope='module')
@@ -107,6 +116,12 @@ def test_key_frame_loss_trains_the_key_frame_path():
 def test_bad_key_frame_loss_weight(weight):
     with pytest.raises(ValueError, match='key_frame_loss_weight'):
         build_model('toy/psla_c_toy.py', key_frame_loss_weight=weight)
+
+
+def test_key_frame_interval_in_test_cfg_is_refused():
+    test_cfg = dict(load_cfg('toy/psla_c_toy.py').model.test_cfg, key_frame_interval=20)
+    with pytest.raises(ValueError, match='pipeline.0.key_frame_interval'):
+        build_model('toy/psla_c_toy.py', test_cfg=test_cfg)
 
 
 def test_still_image_training_sample(model_c):
