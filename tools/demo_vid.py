@@ -4,7 +4,9 @@
         [--score-thr 0.5] [--key-frame-interval 10] [--mode middle|first]
 
 INPUT is a video file (read with OpenCV) or a folder of frames (sorted by name); the
-output is an MP4 (or a GIF when ``--out`` ends with ``.gif``).
+output is an MP4 (or a GIF when ``--out`` ends with ``.gif``). Any video config works
+(PSLA, the frame baseline, DFF, FGFA); ``--mode`` applies to PSLA's schedule only and
+``--key-frame-interval`` to PSLA and DFF.
 """
 
 import argparse

@@ -197,16 +197,38 @@ def _replace_loading(transforms: Sequence[dict]) -> List[dict]:
     return out
 
 
-def build_test_pipeline(cfg: Config, key_frame_interval: Optional[int], mode: str) -> Compose:
-    """The config's test pipeline, loading in-memory frames, with the given schedule."""
+#: Test-time ``VIDRefFrameSample`` methods inference_vid can drive: DFF's and FGFA's.
+REF_SAMPLER_METHODS = ('test_key_frame_interval', 'test_with_fix_stride')
+
+
+def _frame_sampler(pipeline: Sequence[dict]) -> dict:
+    """The transform that picks a test sample's frames: PSLA's schedule or DFF/FGFA's."""
+    for t in pipeline:
+        if t['type'] == 'PSLAKeyFrameSchedule':
+            return t
+        if t['type'] == 'VIDRefFrameSample' and t.get('method') in REF_SAMPLER_METHODS:
+            return t
+    raise ValueError(
+        'the test pipeline must contain PSLAKeyFrameSchedule (PSLA, frame baseline) or '
+        f'VIDRefFrameSample with method in {REF_SAMPLER_METHODS} (DFF, FGFA)'
+    )
+
+
+def build_test_pipeline(
+    cfg: Config, key_frame_interval: Optional[int] = None, mode: Optional[str] = None
+) -> Compose:
+    """The config's test pipeline, loading in-memory frames.
+
+    ``key_frame_interval`` replaces the schedule's (``PSLAKeyFrameSchedule`` or DFF's
+    ``VIDRefFrameSample``; FGFA's has none) and ``mode`` the PSLA schedule's.
+    """
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     pipeline = _replace_loading(_test_pipeline_cfg(cfg))
-    schedule = [t for t in pipeline if t['type'] == 'PSLAKeyFrameSchedule']
-    if not schedule:
-        raise ValueError('the test pipeline must start with a PSLAKeyFrameSchedule transform')
-    schedule[0]['mode'] = mode
-    if key_frame_interval is not None:
-        schedule[0]['key_frame_interval'] = key_frame_interval
+    sampler = _frame_sampler(pipeline)
+    if mode is not None and sampler['type'] == 'PSLAKeyFrameSchedule':
+        sampler['mode'] = mode
+    if key_frame_interval is not None and sampler.get('method') != 'test_with_fix_stride':
+        sampler['key_frame_interval'] = key_frame_interval
     return Compose(pipeline)
 
 
@@ -220,13 +242,6 @@ def _test_pipeline_cfg(cfg: Config) -> list:
     return cfg.test_pipeline
 
 
-def _config_schedule(cfg: Config) -> dict:
-    for t in _test_pipeline_cfg(cfg):
-        if t['type'] == 'PSLAKeyFrameSchedule':
-            return dict(t)
-    return {}
-
-
 def inference_vid(
     model: torch.nn.Module,
     frames,
@@ -236,39 +251,91 @@ def inference_vid(
 ) -> Iterator[DetDataSample]:
     """Detect objects in every frame of one video, in order (a generator).
 
-    The config's test pipeline (with ``PSLAKeyFrameSchedule``) prepares each frame; the
-    model keeps F_t between frames (its state is reset at the first frame).
+    The config's test pipeline prepares each frame: ``PSLAKeyFrameSchedule`` for PSLA and
+    the frame baseline, ``VIDRefFrameSample`` (``test_key_frame_interval`` /
+    ``test_with_fix_stride``) for DFF / FGFA. The model keeps its video state (F_t, DFF's
+    key-frame feature, FGFA's feature buffer) between frames; it is reset at the first
+    frame. Bad arguments raise at the call, before any frame is read.
 
     Args:
         model (nn.Module): From :func:`init_model`.
         frames: A list/tuple of HxWx3 BGR uint8 arrays or image paths, an (N, H, W, 3)
             array, a folder of frames (sorted by name), a video file (read with OpenCV), or
             an iterator of arrays/paths (length unknown: streaming).
-        key_frame_interval (int, optional): l. Defaults to the config's.
-        mode (str, optional): ``'middle'`` (key frame = segment middle, needs the video
-            length and looks ahead up to l/2 frames) or ``'first'`` (streaming). Defaults
-            to the config's mode when the length is known, ``'first'`` otherwise.
+        key_frame_interval (int, optional): l. Defaults to the config's. For DFF it
+            replaces the model's ``key_frame_interval`` while the generator runs; FGFA has
+            no key frames and refuses it.
+        mode (str, optional): PSLA only: ``'middle'`` (key frame = segment middle, needs
+            the video length and looks ahead up to l/2 frames) or ``'first'``
+            (streaming). Defaults to the config's mode when the length is known,
+            ``'first'`` otherwise. DFF streams (key frame = first of each segment); FGFA
+            aggregates frames ahead of the current one and needs the video length.
         return_images (bool): Yield ``(image, sample)`` pairs, image the HxWx3 BGR frame.
 
     Yields:
         DetDataSample: Per frame, ``pred_instances`` (bboxes (n, 4) xyxy in the frame's
-        pixel coordinates, scores (n,), labels (n,)) and the schedule's metainfo
-        (``frame_id``, ``key_frame_id``, ``is_key_frame``).
+        pixel coordinates, scores (n,), labels (n,)) and ``frame_id``; for PSLA, the
+        frame baseline and DFF also ``key_frame_id`` and ``is_key_frame``.
     """
     cfg = model.cfg
     source = _FrameSource(frames)
-    sched_cfg = _config_schedule(cfg)
-    if mode is None:
-        mode = sched_cfg.get('mode', 'middle') if source.length is not None else 'first'
-    if mode not in ('middle', 'first'):
-        raise ValueError(f'mode must be "middle" or "first", got {mode!r}')
-    if mode == 'middle' and source.length is None:
+    sampler = dict(_frame_sampler(_test_pipeline_cfg(cfg)))
+    if sampler['type'] == 'PSLAKeyFrameSchedule':
+        if mode is None:
+            mode = sampler.get('mode', 'middle') if source.length is not None else 'first'
+        if mode not in ('middle', 'first'):
+            raise ValueError(f'mode must be "middle" or "first", got {mode!r}')
+        if mode == 'middle' and source.length is None:
+            raise ValueError(
+                'mode="middle" needs the number of frames; pass a list, a folder or a video '
+                'file, or use mode="first" (streaming) for iterators'
+            )
+        interval = key_frame_interval or sampler.get('key_frame_interval', 10)
+        pipeline = build_test_pipeline(cfg, interval, mode)
+        return _run_video(model, source, pipeline, interval, return_images)
+    name = type(model).__name__
+    if mode is not None:
+        raise ValueError(f'mode applies to the PSLA key-frame schedule; {name} has none')
+    if sampler['method'] == 'test_with_fix_stride' and source.length is None:
         raise ValueError(
-            'mode="middle" needs the number of frames; pass a list, a folder or a video '
-            'file, or use mode="first" (streaming) for iterators'
+            f'{name} aggregates frames ahead of the current one and needs the number of '
+            'frames: pass a list, a folder or a video file, not an iterator'
         )
-    interval = key_frame_interval or sched_cfg.get('key_frame_interval', 10)
-    pipeline = build_test_pipeline(cfg, interval, mode)
+    if key_frame_interval is not None and not hasattr(model, 'key_frame_interval'):
+        raise ValueError(f'{name} has no key frames; key_frame_interval does not apply')
+    pipeline = build_test_pipeline(cfg, key_frame_interval)
+    # DFF's sampler looks back at its segment's key frame; FGFA's reads only ahead
+    keep = key_frame_interval or sampler.get('key_frame_interval', 10)
+    if sampler['method'] == 'test_with_fix_stride':
+        keep = 1
+    return _run_video(model, source, pipeline, keep, return_images, key_frame_interval)
+
+
+def _run_video(
+    model: torch.nn.Module,
+    source: '_FrameSource',
+    pipeline: Compose,
+    keep: int,
+    return_images: bool,
+    key_frame_interval: Optional[int] = None,
+) -> Iterator:
+    """Feed the frames of ``source`` through ``pipeline`` and ``model`` one by one.
+
+    ``keep`` frames before the current one stay readable (the PSLA schedule looks back at
+    its segment's key frame). ``key_frame_interval`` replaces a DFF model's while the
+    generator runs.
+    """
+    saved = getattr(model, 'key_frame_interval', None)
+    if key_frame_interval is not None and saved is not None:
+        model.key_frame_interval = key_frame_interval
+    try:
+        yield from _frame_results(model, source, pipeline, keep, return_images)
+    finally:
+        if saved is not None:
+            model.key_frame_interval = saved
+
+
+def _frame_results(model, source, pipeline, keep, return_images) -> Iterator:
     if hasattr(model, 'reset_video_state'):
         model.reset_video_state()
     device = next(model.parameters()).device
@@ -291,8 +358,7 @@ def inference_vid(
         current = result[result.key_frames_inds[0]]
         current = current.cpu() if device.type != 'cpu' else current
         yield (images[index]['img'], current) if return_images else current
-        # the schedule may look back at the segment's key frame: keep one interval
-        images.release_before(index + 1 - interval)
+        images.release_before(index + 1 - keep)
         index += 1
 
 
