@@ -1,0 +1,29 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
+# PSLA (method (c)) on a ResNet-50 DC5 backbone with the paper's R-FCN head N_t (RPN + R-FCN,
+# Dai et al. 2016) instead of the two-FC Faster R-CNN head: two 1x1 convs on F (1024 ch,
+# stride 16) give position-sensitive score maps (k*k*(30+1) classification, k*k*4
+# class-agnostic regression channels, k = 7), pooled per RoI by PS-RoIAlign and averaged.
+# Box coder, losses and the train / test settings are those of the Faster R-CNN base.
+_base_ = ['./psla_faster_rcnn_r50_dc5.py']
+model = dict(
+    roi_head=dict(
+        _delete_=True,
+        type='RFCNRoIHead',
+        bbox_head=dict(
+            type='RFCNBBoxHead',
+            in_channels=1024,
+            roi_feat_size=7,
+            num_classes=30,
+            featmap_stride=16,
+            sampling_ratio=2,
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[0.0] * 4,
+                target_stds=[0.2, 0.2, 0.2, 0.2],
+            ),
+            reg_class_agnostic=True,
+            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
+        ),
+    )
+)

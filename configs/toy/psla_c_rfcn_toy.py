@@ -1,0 +1,28 @@
+# ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
+# PSLA method (c) on the toy VID dataset (psla_c_toy.py) with the R-FCN head: 1x1 convs on
+# the 128-channel F to k*k*(4+1) and k*k*4 position-sensitive maps (k = 7), PS-RoIAlign
+# with adaptive sampling (like the toy RoIAlign), average voting.
+#   python tools/train.py configs/toy/psla_c_rfcn_toy.py --cfg-options train_cfg.max_iters=40
+_base_ = ['./psla_c_toy.py']
+model = dict(
+    roi_head=dict(
+        _delete_=True,
+        type='RFCNRoIHead',
+        bbox_head=dict(
+            type='RFCNBBoxHead',
+            in_channels=128,
+            roi_feat_size=7,
+            num_classes=4,
+            featmap_stride=16,
+            sampling_ratio=0,
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[0.0] * 4,
+                target_stds=[0.2, 0.2, 0.2, 0.2],
+            ),
+            reg_class_agnostic=True,
+            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
+        ),
+    )
+)
