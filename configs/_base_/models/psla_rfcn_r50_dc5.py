@@ -1,4 +1,8 @@
 # ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
+# EXPERIMENTAL: the R-FCN head is unit-tested (PS-RoIAlign against a per-bin reference),
+# but its accuracy is not validated: trained 1500 iterations on the toy set
+# (configs/toy/psla_c_rfcn_toy.py) it collapsed to background (0.0 mAP@50), where the
+# Faster R-CNN head reaches ~44. Use it for model-size comparisons; check training first.
 # PSLA (method (c)) on a ResNet-50 DC5 backbone with the paper's R-FCN head N_t (RPN + R-FCN,
 # Dai et al. 2016) instead of the two-FC Faster R-CNN head: two 1x1 convs on F (1024 ch,
 # stride 16) give position-sensitive score maps (k*k*(30+1) classification, k*k*4
