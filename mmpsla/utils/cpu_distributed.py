@@ -5,9 +5,13 @@ mmengine 0.10.7 assumes a CUDA device per process in two places:
 passes ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``, which both fail for a
 CPU model. :func:`setup_cpu_distributed` prepares a CPU run so that neither happens:
 it starts the gloo process group itself (the Runner then skips ``init_dist``) and
-selects :class:`CPUDistributedDataParallel` as the model wrapper.
+selects :class:`CPUDistributedDataParallel` as the model wrapper. The group it starts is
+destroyed when the process exits: left to interpreter shutdown, gloo's threads could abort
+a finished process ("terminate called without an active exception", exit code -6), which
+torchrun then reports as a failed run.
 """
 
+import atexit
 import os
 
 import torch
@@ -47,7 +51,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
         raise ValueError(
             f'CPU distributed runs support launcher="pytorch" (torchrun), got {launcher!r}'
         )
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    env_cfg = dict(cfg.get('env_cfg') or {})
+    env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
+    cfg.env_cfg = env_cfg
     cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(
@@ -55,4 +61,11 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
             rank=int(os.environ['RANK']),
             world_size=int(os.environ['WORLD_SIZE']),
         )
+        atexit.register(destroy_cpu_process_group)
     return True
+
+
+def destroy_cpu_process_group() -> None:
+    """Destroy the default process group if one is still initialised (idempotent)."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
