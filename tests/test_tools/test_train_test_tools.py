@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _free_port() -> str:
+    """A free local TCP port for torchrun (29500 may be taken by another run)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
+
+
 def _run(cmd, **kwargs):
-    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', PORT=_free_port())
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
