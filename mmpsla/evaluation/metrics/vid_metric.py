@@ -248,20 +248,19 @@ class VIDMetric(BaseMetric):
                 metrics[f'mAP_{name}'] = eval_vid_map(
                     dets, gt3, num_classes, self.iou_thr, care, img_ids, bar
                 )[0]
+        # frame subsets by a per-frame flag: (name, img_id -> flag, flag value of the subset)
+        subsets = []
         if any('is_degraded' in images[i] for i in img_ids):
-            for name, flag in (('degraded', True), ('clean', False)):
-                subset = [i for i in img_ids if bool(images[i].get('is_degraded')) == flag]
-                bar = f'VID mAP ({name})' if self.progress else None
-                metrics[f'mAP_{name}'] = eval_vid_map(
-                    dets, gt3, num_classes, self.iou_thr, None, subset, bar
-                )[0]
+            degraded = {i: bool(images[i].get('is_degraded')) for i in img_ids}
+            subsets += [('degraded', degraded, True), ('clean', degraded, False)]
         if key_flags:
-            for name, flag in (('key_frames', True), ('non_key_frames', False)):
-                subset = [i for i in img_ids if key_flags.get(i) is flag]
-                bar = f'VID mAP ({name})' if self.progress else None
-                metrics[f'mAP_{name}'] = eval_vid_map(
-                    dets, gt3, num_classes, self.iou_thr, None, subset, bar
-                )[0]
+            subsets += [('key_frames', key_flags, True), ('non_key_frames', key_flags, False)]
+        for name, flags, value in subsets:
+            subset = [i for i in img_ids if flags.get(i) is value]
+            bar = f'VID mAP ({name})' if self.progress else None
+            metrics[f'mAP_{name}'] = eval_vid_map(
+                dets, gt3, num_classes, self.iou_thr, None, subset, bar
+            )[0]
         if self.classwise:
             for name, ap in zip(classes, aps):
                 metrics[f'AP_{name}'] = ap
