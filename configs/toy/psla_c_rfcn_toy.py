@@ -19,14 +19,11 @@ model = dict(
             num_classes=4,
             featmap_stride=16,
             sampling_ratio=0,
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                target_means=[0.0] * 4,
-                target_stds=[0.2, 0.2, 0.2, 0.2],
-            ),
+            # the box coder and losses of the Faster R-CNN head this one replaces
+            bbox_coder={{_base_.model.roi_head.bbox_head.bbox_coder}},
             reg_class_agnostic=True,
-            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
+            loss_cls={{_base_.model.roi_head.bbox_head.loss_cls}},
+            loss_bbox={{_base_.model.roi_head.bbox_head.loss_bbox}},
         ),
     )
 )
