@@ -3,4 +3,4 @@
 Importing this package registers every model component into mmdet's ``MODELS``.
 """
 
-from . import aggregators, align, backbones, detectors, motion, necks, post, roi_heads  # noqa: F401
+from . import aggregators, align, backbones, detectors, motion, necks, roi_heads  # noqa: F401

@@ -11,7 +11,7 @@ import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
 
-from mmpsla.evaluation import VIDMetric
+from mmpsla.evaluation import VIDCocoMetric, VIDMetric
 
 
 @pytest.fixture
@@ -150,9 +150,10 @@ def test_false_positive_and_small_object_hand_case(ann_file):
 
 def test_missing_frames_warn_and_bad_input(ann_file):
     path, data = ann_file
-    with pytest.warns(UserWarning, match='5 of 6 frames'):
+    with pytest.warns(UserWarning, match='5 of 6 frames .* their ground truth counts as missed'):
         res = _evaluate(path, [_track_sample(1, *_gt_prediction(data, 1))])
-    assert res['vid/mAP'] == pytest.approx(1.0)
+    # the devkit counts every frame: 1 of the 6 boxes of each class found
+    assert res['vid/AP_cat'] == pytest.approx(1 / 6) and res['vid/mAP'] == pytest.approx(1 / 6)
     # plain DetDataSample dicts are accepted too
     det = DetDataSample(metainfo=dict(img_id=1))
     det.pred_instances = InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
@@ -296,3 +297,48 @@ def test_seq_nms_runs_per_video_in_frame_order(ann_file, tmp_path, monkeypatch):
     # video 1: img 5, 3, 1 (frame ids 0, 1, 2); video 2: img 2, 4, 6
     np.testing.assert_allclose(sorted(calls), [[0.2, 0.4, 0.6], [0.5, 0.3, 0.1]], rtol=1e-6)
     assert res['vid/mAP'] == pytest.approx(1.0)
+
+
+def test_box_convention_is_read_from_the_file(ann_file, tmp_path):
+    path, data = ann_file
+
+    # the cat's box (x1, y1 = 10, w = h = 40) found only `rows` high: as edges IoU rows / 40,
+    # as inclusive pixels (rows + 1) / 41; the threshold is 0.5 in both
+    def run(file, rows, **kwargs):
+        samples = []
+        for i in range(1, 7):
+            boxes, scores, labels = _gt_prediction(data, i)
+            boxes[0] = [boxes[0][0], boxes[0][1], boxes[0][2], boxes[0][1] + rows]
+            samples.append(_track_sample(i, boxes, scores, labels))
+        return _evaluate(file, samples, motion_breakdown=False, **kwargs)['vid/AP_cat']
+
+    pixels = tmp_path / 'pixels.json'
+    pixels.write_text(json.dumps(dict(data, box_convention='inclusive_pixels')))
+    assert run(path, 20) == 1.0 and run(path, 19.6) == 0.0  # no field: continuous
+    assert run(str(pixels), 19.6) == 1.0 and run(str(pixels), 19.4) == 0.0
+    assert run(path, 19.6, box_convention='inclusive_pixels') == 1.0  # for files without it
+    with pytest.raises(ValueError, match="declares box_convention='inclusive_pixels'"):
+        run(str(pixels), 14, box_convention='continuous')
+    with pytest.raises(ValueError, match='box_convention must be one of'):
+        VIDMetric(ann_file=path, box_convention='pixels')
+
+
+def test_coco_style_ap_in_the_same_run(ann_file):
+    path, data = ann_file
+    samples = [_track_sample(i, *_gt_prediction(data, i)) for i in range(1, 7)]
+    samples[2] = _track_sample(3, [], [], [])  # frame 3: both boxes missed
+    res = _evaluate(path, samples, coco_metric=True)
+    # COCO AP@50: 5 of 6 boxes per class at precision 1 -> recall points 0..0.83 of 101
+    assert res['vid/coco_bbox_mAP_50'] == pytest.approx(round(84 / 101, 3))
+    assert res['vid/mAP'] == pytest.approx(5 / 6)
+    assert 'coco_metric={}' in repr(VIDMetric(ann_file=path, coco_metric=True))
+    with pytest.raises(ValueError, match='coco_metric'):
+        VIDMetric(ann_file=path, coco_metric='yes')
+    # the same metric on its own, as mmtrack's CocoVideoMetric is used
+    metric = VIDCocoMetric(ann_file=path)
+    metric.dataset_meta = dict(classes=('cat', 'dog'))
+    metric.process({}, samples)
+    coco = metric.evaluate(1)  # the loop passes the number of videos
+    assert coco['coco/bbox_mAP_50'] == res['vid/coco_bbox_mAP_50']
+    with pytest.raises(ValueError, match='needs ann_file'):
+        VIDCocoMetric()

@@ -103,6 +103,7 @@ def test_vid_round_trip(ilsvrc, tmp_path):
     assert len(other) == 1 and other.isdisjoint({plane[0]['instance_id'], dog[0]['instance_id']})
     assert [a['occluded'] for a in dog][:3] == [False, False, True]
     val = convert_vid(str(ilsvrc), 'val', progress=False)
+    assert train['box_convention'] == val['box_convention'] == 'inclusive_pixels'
     assert len(val['images']) == 4 and not any(i['is_vid_train_frame'] for i in val['images'])
     # the JSON loads through the dataset with the same boxes
     ann_file = tmp_path / 'vid_train.json'
@@ -128,14 +129,19 @@ def test_vid_train_frame_list(ilsvrc, tmp_path):
 def test_vid_bad_annotations(ilsvrc):
     name = f'train/{VID_TRAIN[1]}/000001'
     _write(ilsvrc, 'VID', name, [dict(trackid=0, name=AIRPLANE, box=(-5, 5, 80, 25)),
-                                 dict(trackid=1, name=DOG, box=(10, 10, 10, 30))])  # fmt: skip
+                                 dict(trackid=1, name=DOG, box=(10, 10, 10, 30)),
+                                 dict(trackid=2, name=DOG, box=(20, 10, 10, 30))])  # fmt: skip
     with pytest.warns(UserWarning) as record:
         train = convert_vid(str(ilsvrc), 'train', progress=False)
     messages = [str(w.message) for w in record]
-    assert any(m.startswith('1 boxes outside the image (clipped)') for m in messages)
-    assert any(m.startswith('1 zero-size boxes (skipped)') for m in messages)
-    ann = [a for a in train['annotations'] if a['image_id'] == 22]
-    assert len(ann) == 1 and ann[0]['bbox'] == [0, 5, W, 20]
+    assert any(m.startswith('1 boxes reaching outside the image (kept as annotated)')
+               for m in messages)  # fmt: skip
+    assert any(m.startswith('1 inverted boxes (skipped)') for m in messages)
+    assert train['box_convention'] == 'inclusive_pixels'
+    # the XML's pixel corners, unchanged: the devkit evaluates the box reaching outside as
+    # it is, and the one-pixel-wide dog box (xmin == xmax) is ground truth too
+    ann = [a['bbox'] for a in train['annotations'] if a['image_id'] == 22]
+    assert ann == [[-5, 5, 85, 20], [10, 10, 0, 20]]
     _write(ilsvrc, 'VID', name, [dict(trackid=0, name=TENCH, box=(1, 1, 9, 9))])
     with pytest.raises(ValueError, match='not one of the 30 VID classes'):
         convert_vid(str(ilsvrc), 'train', progress=False)
@@ -151,6 +157,7 @@ def test_vid_bad_annotations(ilsvrc):
 def test_det_conversion_and_bad_annotations(ilsvrc):
     with pytest.warns(UserWarning, match='2 objects of non-VID classes'):
         det = convert_det(str(ilsvrc), progress=False)
+    assert det['box_convention'] == 'inclusive_pixels'
     # image 3 held only a tench -> dropped; each kept image is a one-frame video
     assert [i['file_name'] for i in det['images']] == [
         'train/ILSVRC2013_train/n02691156/n02691156_1.JPEG',

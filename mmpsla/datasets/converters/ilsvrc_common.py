@@ -84,24 +84,35 @@ def parse_ilsvrc_xml(path: str) -> Tuple[int, int, List[XMLObject]]:
     return width, height, objects
 
 
-def clip_box(
+#: ILSVRC XML corners are inclusive pixel indices; the converters copy them unchanged and
+#: record this in the output's top-level ``box_convention`` field, which ``VIDMetric``
+#: reads (a box with ``xmin == xmax`` is one pixel wide).
+ILSVRC_BOX_CONVENTION = 'inclusive_pixels'
+
+
+def check_box(
     box: Tuple[float, float, float, float], width: int, height: int, where: str, issues: IssueLog
 ) -> List[float] | None:
-    """Clip an xyxy box to the image; ``[x, y, w, h]`` or ``None`` for an empty box.
+    """An ILSVRC box (inclusive pixel corners) as CocoVID ``[x, y, w, h]``, or ``None``.
 
-    Boxes reaching outside the image are clipped (logged as ``'boxes outside the image
-    (clipped)'``); boxes with no area after clipping are dropped (``'zero-size boxes
-    (skipped)'``).
+    The corners are kept as annotated, ``w = xmax - xmin`` and ``h = ymax - ymin`` (mmtrack's
+    conversion), so the ImageNet VID devkit's evaluation sees exactly the XML's boxes:
+
+    - one-pixel boxes (``xmin == xmax`` or ``ymin == ymax``, ``w`` or ``h`` 0) are kept: the
+      devkit counts them as ground truth;
+    - boxes reaching outside the image (beyond pixel ``width - 1`` / ``height - 1``) are
+      kept as annotated, since the devkit evaluates them so (training transforms clip them
+      to the image), and counted in a ``'boxes reaching outside the image'`` warning;
+    - inverted boxes (``xmax < xmin`` or ``ymax < ymin``) are dropped (``'inverted boxes
+      (skipped)'``).
     """
     x1, y1, x2, y2 = box
-    cx1, cy1 = min(max(x1, 0), width), min(max(y1, 0), height)
-    cx2, cy2 = min(max(x2, 0), width), min(max(y2, 0), height)
-    if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
-        issues.add('boxes outside the image (clipped)', where)
-    if cx2 - cx1 <= 0 or cy2 - cy1 <= 0:
-        issues.add('zero-size boxes (skipped)', where)
+    if x2 < x1 or y2 < y1:
+        issues.add('inverted boxes (skipped)', where)
         return None
-    return [cx1, cy1, cx2 - cx1, cy2 - cy1]
+    if x1 < 0 or y1 < 0 or x2 > width - 1 or y2 > height - 1:
+        issues.add('boxes reaching outside the image (kept as annotated)', where)
+    return [x1, y1, x2 - x1, y2 - y1]
 
 
 def read_list(path: str) -> List[List[str]]:

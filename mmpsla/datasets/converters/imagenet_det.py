@@ -8,9 +8,10 @@ from collections import OrderedDict
 from typing import List
 
 from .ilsvrc_common import (
+    ILSVRC_BOX_CONVENTION,
     WNID_TO_CAT,
     IssueLog,
-    clip_box,
+    check_box,
     iter_progress,
     parse_ilsvrc_xml,
     read_list,
@@ -63,8 +64,10 @@ def convert_det(
     ``keep_empty``.
 
     Bad annotations (each kind reported once as a ``UserWarning`` with a count): objects of
-    non-VID classes (skipped), missing JPEG (image skipped), boxes outside the image
-    (clipped), zero-size boxes (skipped). A missing XML raises ``FileNotFoundError``.
+    non-VID classes (skipped), missing JPEG (image skipped), boxes reaching outside the
+    image (kept as annotated), inverted boxes (skipped); see
+    :func:`~.ilsvrc_common.check_box`. A missing XML raises ``FileNotFoundError``. The
+    output declares ``box_convention='inclusive_pixels'`` (the XML's pixel corners).
 
     Args:
         root (str): ILSVRC2015 root (``Data/DET``, ``Annotations/DET``, ``ImageSets/DET``).
@@ -74,13 +77,20 @@ def convert_det(
         progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
-        dict: CocoVID with ``categories``, ``videos``, ``images``, ``annotations``.
+        dict: CocoVID with ``box_convention``, ``categories``, ``videos``, ``images``,
+        ``annotations``.
     """
     names = list_det_images(root, image_list)
     if not names:
         raise FileNotFoundError(f'no ImageNet DET train images found under {root}')
     issues = IssueLog()
-    out = {'categories': vid_categories(), 'videos': [], 'images': [], 'annotations': []}
+    out = {
+        'box_convention': ILSVRC_BOX_CONVENTION,
+        'categories': vid_categories(),
+        'videos': [],
+        'images': [],
+        'annotations': [],
+    }
     for name in iter_progress(names, 'ImageNet DET', progress):
         xml = osp.join(root, 'Annotations', 'DET', f'{name}.xml')
         file_name = f'{name}.JPEG'
@@ -93,7 +103,7 @@ def convert_det(
             if obj.wnid not in WNID_TO_CAT:
                 issues.add('objects of non-VID classes (skipped)', f'{xml}: {obj.wnid}')
                 continue
-            bbox = clip_box(obj.box, width, height, xml, issues)
+            bbox = check_box(obj.box, width, height, xml, issues)
             if bbox is not None:
                 anns.append((WNID_TO_CAT[obj.wnid], bbox))
         if not anns and not keep_empty:

@@ -10,9 +10,10 @@ from typing import Dict, List
 
 from ..cocovid_utils import evenly_spaced_frames
 from .ilsvrc_common import (
+    ILSVRC_BOX_CONVENTION,
     WNID_TO_CAT,
     IssueLog,
-    clip_box,
+    check_box,
     iter_progress,
     parse_ilsvrc_xml,
     read_list,
@@ -82,8 +83,12 @@ def convert_vid(
     15 evenly spaced frames per video (:func:`evenly_spaced_frames`); it is False in val.
 
     Bad annotations: a missing XML or JPEG raises ``FileNotFoundError`` (a video must be
-    complete); an unknown class raises ``ValueError``; boxes outside the image are clipped
-    and zero-size boxes skipped, each kind reported by one ``UserWarning``.
+    complete); an unknown class raises ``ValueError``. Boxes are the XML's inclusive pixel
+    corners, unchanged (:func:`~.ilsvrc_common.check_box`: one-pixel boxes kept, boxes
+    reaching outside the image kept and counted, inverted boxes skipped; each kind
+    reported by one ``UserWarning``), and the output declares
+    ``box_convention='inclusive_pixels'`` so that ``VIDMetric`` evaluates them as the
+    ImageNet VID devkit does.
 
     Args:
         root (str): ILSVRC2015 root (holding ``Data``, ``Annotations``, ``ImageSets``).
@@ -93,7 +98,8 @@ def convert_vid(
         progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
-        dict: CocoVID with ``categories``, ``videos``, ``images``, ``annotations``.
+        dict: CocoVID with ``box_convention``, ``categories``, ``videos``, ``images``,
+        ``annotations``.
     """
     if split not in ('train', 'val'):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -102,7 +108,13 @@ def convert_vid(
         raise FileNotFoundError(f'no ImageNet VID {split} videos found under {root}')
     listed = parse_train_frame_list(train_frame_list) if train_frame_list else None
     issues = IssueLog()
-    out = {'categories': vid_categories(), 'videos': [], 'images': [], 'annotations': []}
+    out = {
+        'box_convention': ILSVRC_BOX_CONVENTION,
+        'categories': vid_categories(),
+        'videos': [],
+        'images': [],
+        'annotations': [],
+    }
     next_instance = 1
     for video_id, (video, frames) in enumerate(
         iter_progress(videos.items(), f'ImageNet VID {split}', progress, len(videos)), 1
@@ -148,7 +160,7 @@ def convert_vid(
             for obj in objects:
                 if obj.wnid not in WNID_TO_CAT:
                     raise ValueError(f'{xml}: {obj.wnid!r} is not one of the 30 VID classes')
-                bbox = clip_box(obj.box, width, height, xml, issues)
+                bbox = check_box(obj.box, width, height, xml, issues)
                 if bbox is None:
                     continue
                 track = obj.trackid if obj.trackid is not None else f'#{len(instances)}'

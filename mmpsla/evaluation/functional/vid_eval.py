@@ -1,228 +1,253 @@
-"""ImageNet VID detection evaluation (numpy only).
+"""ImageNet VID detection AP, the ILSVRC devkit's rules as FGFA's evaluation implements them.
 
-Follows the ILSVRC2015 VID devkit (``eval_vid_detection.m``):
+The rules (``imagenet_vid_eval.py`` / ``imagenet_vid_eval_motion.py`` of FGFA's release,
+which follow the devkit's ``eval_vid_detection.m``):
 
-- per class, detections of all frames are sorted by score (descending, stable);
-- a ground-truth box of width ``w`` and height ``h`` is matched at IoU
-  ``>= min(iou_thr, w h / ((w + 10)(h + 10)))`` (the small-object threshold);
-- a detection is matched to the **unmatched** ground truth of its frame and class with
-  the highest IoU above that threshold (a ground truth is matched at most once); unmatched
-  detections are false positives;
-- AP is the area under the precision envelope (``VOCap``: precision made monotone from
-  the right, summed over recall steps);
-- mAP is the mean over the classes that have ground truth.
+- Every frame of the evaluated set counts: a frame that received no detection has all
+  its ground truth missed.
+- Overlap is the IoU in the file's box convention (:func:`.boxes.box_iou`; ILSVRC boxes
+  are inclusive pixel indices, so widths are ``x2 - x1 + 1``). A ground-truth box of
+  width ``w`` and height ``h`` is hit at IoU ``>= min(0.5, w h / ((w + 10)(h + 10)))``
+  (:func:`.boxes.small_object_thr`).
+- Matching (:func:`match_frame`), frame by frame: detections in descending score order;
+  each takes, among the ground-truth boxes of its class not taken yet whose threshold it
+  reaches, the one with the highest IoU (the first in file order on ties).
+- Scoring against a set of *cared-for* ground truth (:func:`score_frame`; in FGFA's
+  motion breakdown the boxes of the other motion categories are not cared for):
+  a detection that took a cared-for box is a true positive; one that took an ignored box
+  uses it up and is neither (it is absorbed). A detection that took nothing is a false
+  positive with a weight: let ``a`` / ``b`` be its highest IoU with any cared-for /
+  ignored box of the frame, of any class (-1 if there is none): weight 1 if ``a > b``,
+  0 if ``b > a``; on a tie, the share of ignored boxes among the frame's boxes, or, in a
+  frame without ground truth, the *empty-frame weight* (1 for the overall AP; for a
+  motion category, the share of motion IoUs in its range,
+  :func:`.motion.empty_frame_weight`).
+- AP per class (:func:`average_precision`): all detections of the class sorted by score,
+  cumulative TP and (weighted) FP, precision made monotone from the right and summed over
+  the recall steps (VOC's all-point AP). The positives are the cared-for ground-truth
+  boxes of the class. mAP is the mean over the classes that have positives.
 
-Differences, by design: boxes are continuous ``xyxy`` (COCO convention, no ``+1`` pixel);
-ground truth flagged ``ignore`` (``iscrowd`` boxes, or boxes outside the evaluated
-subset below) does not count as a positive, and a detection that matches no counted
-ground truth but overlaps an ignored one (at its threshold) is neither TP nor FP.
-
-FGFA's motion breakdown: the motion IoU of a ground-truth box is the mean IoU with the
-boxes of the same instance in the frames within ``±10`` of it (frames where the instance
-is absent are skipped; an instance seen in no other frame counts as static, motion IoU 1).
-Ground truth is ``slow`` for motion IoU > 0.9, ``medium`` for [0.7, 0.9], ``fast`` for
-< 0.7; each category is evaluated with the boxes of the other two ignored.
+With every box cared for (the overall AP), the weights reduce to the plain devkit: every
+unmatched detection is a false positive of weight 1. Ties in score are broken by frame
+order, then by the order of the detections within a frame (FGFA's ``np.argsort`` leaves
+that order unspecified). Ground truth flagged ``iscrowd`` (not in ILSVRC) is never cared
+for, in every category.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Tuple
 
 import numpy as np
 
-MOTION_RANGES = {'slow': (0.9, np.inf), 'medium': (0.7, 0.9), 'fast': (-np.inf, 0.7)}
+from .boxes import DEFAULT_BOX_CONVENTION, box_iou, small_object_thr
 
-
-def box_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
-    """IoU matrix of ``(N, 4)`` and ``(M, 4)`` xyxy boxes -> ``(N, M)``."""
-    boxes1 = np.asarray(boxes1, dtype=np.float64).reshape(-1, 4)
-    boxes2 = np.asarray(boxes2, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
-    rb = np.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
-    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
-    union = area1[:, None] + area2[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-def small_object_thr(gt_boxes: np.ndarray, iou_thr: float = 0.5) -> np.ndarray:
-    """Per-box IoU threshold ``min(iou_thr, w h / ((w + 10)(h + 10)))`` -> ``(M,)``."""
-    gt_boxes = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
-    w = gt_boxes[:, 2] - gt_boxes[:, 0]
-    h = gt_boxes[:, 3] - gt_boxes[:, 1]
-    return np.minimum(iou_thr, (w * h) / ((w + 10.0) * (h + 10.0)))
+#: ``img_id -> (boxes (N, 4) xyxy, scores (N,), labels (N,))``
+Detections = Mapping[int, Tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: ``img_id -> (boxes (M, 4) xyxy, labels (M,), ignore (M,) bool)``
+GroundTruth = Mapping[int, Tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def match_frame(
     det_boxes: np.ndarray,
+    det_labels: np.ndarray,
     gt_boxes: np.ndarray,
-    gt_ignore: np.ndarray,
+    gt_labels: np.ndarray,
     iou_thr: float = 0.5,
-) -> np.ndarray:
-    """Greedy devkit matching of one frame and class.
+    box_convention: str = DEFAULT_BOX_CONVENTION,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Greedy devkit matching of one frame (all classes; a detection only takes its class).
 
     Args:
-        det_boxes (np.ndarray): ``(N, 4)`` detections, already sorted by score desc.
-        gt_boxes (np.ndarray): ``(M, 4)`` ground truth.
-        gt_ignore (np.ndarray): ``(M,)`` bool, ground truth that does not count.
-        iou_thr (float): Base IoU threshold.
+        det_boxes (np.ndarray): ``(N, 4)`` detections, sorted by descending score.
+        det_labels (np.ndarray): ``(N,)`` their labels.
+        gt_boxes (np.ndarray): ``(M, 4)`` ground truth (ignored boxes included: matching
+            does not look at what is cared for).
+        gt_labels (np.ndarray): ``(M,)`` their labels.
+        iou_thr (float): Base IoU threshold. Defaults to 0.5.
+        box_convention (str): See :mod:`.boxes`.
 
     Returns:
-        np.ndarray: ``(N,)`` int8, 1 = true positive, 0 = false positive, -1 = ignored.
+        tuple: ``matched (N,)`` int64, the ground-truth index each detection took or -1,
+        and ``ious (N, M)``, the IoU of every detection with every box (any class).
     """
-    num_det = len(det_boxes)
-    result = np.zeros(num_det, np.int8)
-    if num_det == 0 or len(gt_boxes) == 0:
-        return result
-    ious = box_iou(det_boxes, gt_boxes)
-    passes = ious >= small_object_thr(gt_boxes, iou_thr)[None, :]
-    gt_ignore = np.asarray(gt_ignore, bool)
-    counted = np.flatnonzero(~gt_ignore)
-    unmatched = np.ones(len(gt_boxes), bool)
-    unmatched[gt_ignore] = False
-    for j in range(num_det):
-        if not unmatched.any():
-            break
-        cand = counted[unmatched[counted] & passes[j, counted]]
+    ious = box_iou(det_boxes, gt_boxes, box_convention)
+    num_det, num_gt = ious.shape
+    matched = np.full(num_det, -1, np.int64)
+    if num_det == 0 or num_gt == 0:
+        return matched, ious
+    thr = small_object_thr(gt_boxes, iou_thr, box_convention)
+    same = np.asarray(det_labels)[:, None] == np.asarray(gt_labels)[None, :]
+    passes = same & (ious >= thr[None, :]) & (ious > 0)
+    free = np.ones(num_gt, bool)
+    for j in np.flatnonzero(passes.any(axis=1)):  # detections that can take anything
+        cand = np.flatnonzero(passes[j] & free)
         if len(cand):
-            best = cand[np.argmax(ious[j, cand])]
-            unmatched[best] = False
-            result[j] = 1
-    rest = result == 0
-    if gt_ignore.any():
-        hits_ignored = passes[:, gt_ignore].any(axis=1)
-        result[rest & hits_ignored] = -1
-    return result
+            best = cand[np.argmax(ious[j, cand])]  # argmax: the first of equal IoUs
+            matched[j] = best
+            free[best] = False
+            if not free.any():
+                break
+    return matched, ious
+
+
+def score_frame(
+    matched: np.ndarray, ious: np.ndarray, gt_care: np.ndarray, empty_weight: float = 1.0
+) -> Tuple[np.ndarray, np.ndarray]:
+    """True-positive flags and false-positive weights of one frame's detections.
+
+    Args:
+        matched (np.ndarray): ``(N,)`` from :func:`match_frame`.
+        ious (np.ndarray): ``(N, M)`` from :func:`match_frame`.
+        gt_care (np.ndarray): ``(M,)`` bool, the ground truth that counts.
+        empty_weight (float): FP weight of a detection in a frame without ground truth.
+
+    Returns:
+        tuple: ``tp (N,)`` float64 in {0, 1} and ``fp (N,)`` float64 in [0, 1].
+    """
+    gt_care = np.asarray(gt_care, bool)
+    num_det, num_gt = ious.shape
+    hit = matched >= 0
+    tp = np.zeros(num_det)
+    tp[hit] = gt_care[matched[hit]]
+    fp = np.zeros(num_det)
+    if num_gt == 0:
+        fp[~hit] = empty_weight
+        return tp, fp
+    ignored = ~gt_care
+    best_ignored = ious[:, ignored].max(axis=1) if ignored.any() else np.full(num_det, -1.0)
+    best_cared = ious[:, gt_care].max(axis=1) if gt_care.any() else np.full(num_det, -1.0)
+    weight = np.where(
+        best_cared > best_ignored, 1.0, np.where(best_ignored > best_cared, 0.0, ignored.mean())
+    )
+    fp[~hit] = weight[~hit]
+    return tp, fp
 
 
 def average_precision(tp: np.ndarray, fp: np.ndarray, num_pos: int) -> float:
-    """VOC/ILSVRC all-point AP from score-sorted TP/FP flags (``nan`` if ``num_pos == 0``)."""
-    if num_pos == 0:
+    """VOC/ILSVRC all-point AP from score-sorted TP flags and FP weights.
+
+    Returns ``nan`` when ``num_pos == 0`` (the class has no positives: left out of mAP).
+    """
+    if num_pos <= 0:
         return float('nan')
     tp_cum = np.cumsum(tp, dtype=np.float64)
     fp_cum = np.cumsum(fp, dtype=np.float64)
-    recall = tp_cum / num_pos
+    recall = tp_cum / float(num_pos)
     precision = tp_cum / np.maximum(tp_cum + fp_cum, np.finfo(np.float64).eps)
     mrec = np.concatenate(([0.0], recall, [1.0]))
     mpre = np.concatenate(([0.0], precision, [0.0]))
     mpre = np.maximum.accumulate(mpre[::-1])[::-1]
-    steps = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
-    return float(np.sum((mrec[steps] - mrec[steps - 1]) * mpre[steps]))
+    steps = np.flatnonzero(mrec[1:] != mrec[:-1])
+    return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
 
 
-def motion_ious(
-    frames: Sequence[Tuple[int, int, np.ndarray, np.ndarray]], window: int = 10
-) -> Dict[Tuple[int, int], np.ndarray]:
-    """Motion IoU of every ground-truth box (FGFA).
-
-    Args:
-        frames: ``(video_id, frame_id, boxes (M, 4), instance_ids (M,))`` per frame.
-        window (int): Neighbourhood half-width in frames. Defaults to 10.
-
-    Returns:
-        dict: ``(video_id, frame_id) -> (M,)`` motion IoU, aligned with the frame's boxes.
-    """
-    tracks: Dict[Tuple[int, int], Dict[int, np.ndarray]] = defaultdict(dict)
-    for video_id, frame_id, boxes, inst_ids in frames:
-        for box, inst in zip(np.asarray(boxes).reshape(-1, 4), np.asarray(inst_ids)):
-            tracks[(video_id, int(inst))][int(frame_id)] = box
-    out = {}
-    for video_id, frame_id, boxes, inst_ids in frames:
-        boxes = np.asarray(boxes).reshape(-1, 4)
-        values = np.ones(len(boxes))
-        for k, (box, inst) in enumerate(zip(boxes, np.asarray(inst_ids))):
-            track = tracks[(video_id, int(inst))]
-            near = [
-                track[f]
-                for f in range(frame_id - window, frame_id + window + 1)
-                if f != frame_id and f in track
-            ]
-            if near:
-                values[k] = box_iou(box[None], np.stack(near))[0].mean()
-        out[(video_id, frame_id)] = values
-    return out
+def _class_aps(
+    scores: np.ndarray, labels: np.ndarray, tp: np.ndarray, fp: np.ndarray, num_pos: np.ndarray
+) -> List[float]:
+    """AP of every class from all detections (in frame order) of one evaluation."""
+    order = np.lexsort((-scores, labels))  # by class, then score; stable: frame order on ties
+    bounds = np.searchsorted(labels[order], np.arange(len(num_pos) + 1))
+    aps = []
+    for cls, count in enumerate(num_pos):
+        sel = order[bounds[cls] : bounds[cls + 1]]
+        aps.append(average_precision(tp[sel], fp[sel], int(count)))
+    return aps
 
 
-def motion_category(miou: np.ndarray) -> np.ndarray:
-    """``'slow'`` / ``'medium'`` / ``'fast'`` for each motion IoU value."""
-    miou = np.asarray(miou, dtype=np.float64)
-    out = np.full(miou.shape, 'medium', dtype=object)
-    out[miou > 0.9] = 'slow'
-    out[miou < 0.7] = 'fast'
-    return out
+def _mean(aps: List[float]) -> float:
+    valid = [ap for ap in aps if not np.isnan(ap)]
+    return float(np.mean(valid)) if valid else float('nan')
 
 
 def eval_vid_map(
-    det_results: Dict[int, Tuple[np.ndarray, np.ndarray, np.ndarray]],
-    gt_annos: Dict[int, Tuple[np.ndarray, np.ndarray, np.ndarray]],
+    det_results: Detections,
+    gt_annos: GroundTruth,
     num_classes: int,
     iou_thr: float = 0.5,
-    gt_care: Dict[int, np.ndarray] | None = None,
+    box_convention: str = DEFAULT_BOX_CONVENTION,
+    categories: Mapping[str, Tuple[Mapping[int, np.ndarray] | None, float]] | None = None,
+    frame_subsets: Mapping[str, Iterable[int]] | None = None,
     img_ids: Iterable[int] | None = None,
     progress: str | None = None,
-) -> Tuple[float, List[float]]:
-    """Per-class AP and mAP over a set of frames.
+) -> Dict[str, Tuple[float, List[float]]]:
+    """Per-class AP and mAP over a set of frames, for several views in one pass.
 
     Args:
-        det_results (dict): ``img_id -> (boxes (N, 4) xyxy, scores (N,), labels (N,))``.
-        gt_annos (dict): ``img_id -> (boxes (M, 4) xyxy, labels (M,), ignore (M,) bool)``.
+        det_results (dict): ``img_id -> (boxes (N, 4) xyxy, scores (N,), labels (N,))``;
+            frames without an entry received no detection.
+        gt_annos (dict): ``img_id -> (boxes (M, 4) xyxy, labels (M,), ignore (M,) bool)``;
+            ``ignore`` boxes (crowd) are never cared for.
         num_classes (int): Number of classes (labels are ``0..num_classes-1``).
         iou_thr (float): Base IoU threshold. Defaults to 0.5.
-        gt_care (dict, optional): ``img_id -> (M,) bool``; ground truth with ``False`` is
-            ignored (the motion breakdown).
-        img_ids (Iterable[int], optional): The frames to evaluate (default: all frames of
-            ``gt_annos``); detections on other frames are dropped.
-        progress (str, optional): tqdm description; ``None`` disables the bar.
+        box_convention (str): ``'continuous'`` or ``'inclusive_pixels'`` (see
+            :mod:`.boxes`), for detections and ground truth alike.
+        categories (dict, optional): ``name -> (gt_care, empty_weight)``: ``gt_care`` maps
+            ``img_id -> (M,)`` bool (None: every box), ``empty_weight`` is the FP weight
+            in frames without ground truth. Defaults to ``{'all': (None, 1.0)}``.
+        frame_subsets (dict, optional): ``name -> img_ids``: the ``'all'`` category (which
+            must be present) on a subset of the frames.
+        img_ids (Iterable[int], optional): The evaluated frames, in the order that breaks
+            score ties (default: all frames of ``gt_annos``); detections on other frames
+            are dropped.
+        progress (str, optional): tqdm description; None disables the bar.
 
     Returns:
-        tuple[float, list[float]]: mAP (``nan`` if no class has ground truth) and the
-        per-class APs (``nan`` for classes without ground truth).
+        dict: ``name -> (mAP, per-class APs)`` for every category and frame subset (mAP
+        ``nan`` if no class has positives; AP ``nan`` for classes without positives).
     """
+    categories = dict(categories or {'all': (None, 1.0)})
+    frame_subsets = dict(frame_subsets or {})
+    if frame_subsets and 'all' not in categories:
+        raise ValueError("frame_subsets need the 'all' category")
     img_ids = list(gt_annos if img_ids is None else img_ids)
-    num_pos = np.zeros(num_classes, np.int64)
-    chunks = []  # per frame: (scores, labels, flags); flags 1 TP, 0 FP, -1 ignored
+    num_pos = {name: np.zeros(num_classes, np.int64) for name in categories}
+    # positives per frame of the 'all' category, for the frame subsets
+    frame_pos = np.zeros((len(img_ids) if frame_subsets else 0, num_classes), np.int32)
+    chunks = {name: [] for name in categories}  # per frame (tp, fp)
+    det_chunks = []  # per frame (scores, labels), sorted by descending score
     iterator = img_ids
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(img_ids, desc=progress, unit='frame', leave=False)
-    for img_id in iterator:
+    for n, img_id in enumerate(iterator):
         gt_boxes, gt_labels, gt_ignore = gt_annos[img_id]
         gt_labels = np.asarray(gt_labels, np.int64)
-        gt_ignore = np.asarray(gt_ignore, bool).copy()
-        if gt_care is not None:
-            gt_ignore |= ~np.asarray(gt_care[img_id], bool)
-        np.add.at(num_pos, gt_labels[~gt_ignore], 1)
-        if img_id not in det_results:
-            continue
-        det_boxes, det_scores, det_labels = det_results[img_id]
-        det_labels = np.asarray(det_labels, np.int64)
-        flags = np.zeros(len(det_labels), np.int8)  # no GT of the class: false positive
-        for cls in np.unique(gt_labels):  # match only where the frame has GT of the class
-            idx = np.flatnonzero(det_labels == cls)
-            if not len(idx):
-                continue
-            idx = idx[np.argsort(-det_scores[idx], kind='stable')]
-            gmask = gt_labels == cls
-            flags[idx] = match_frame(det_boxes[idx], gt_boxes[gmask], gt_ignore[gmask], iou_thr)
-        chunks.append((np.asarray(det_scores, np.float64), det_labels, flags))
-    if chunks:
-        scores = np.concatenate([c[0] for c in chunks])
-        labels = np.concatenate([c[1] for c in chunks])
-        flags = np.concatenate([c[2] for c in chunks])
-    else:
-        scores, labels, flags = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int8)
-    by_class = np.argsort(labels, kind='stable')  # keeps the frame order within a class
-    bounds = np.searchsorted(labels[by_class], np.arange(num_classes + 1))
-    aps = []
-    for cls in range(num_classes):
-        sel = by_class[bounds[cls] : bounds[cls + 1]]
-        cls_flags = flags[sel][np.argsort(-scores[sel], kind='stable')]
-        cls_flags = cls_flags[cls_flags >= 0]
-        aps.append(average_precision(cls_flags == 1, cls_flags == 0, int(num_pos[cls])))
-    valid = [ap for ap in aps if not np.isnan(ap)]
-    mean_ap = float(np.mean(valid)) if valid else float('nan')
-    return mean_ap, aps
+        base_care = ~np.asarray(gt_ignore, bool)
+        det_boxes, det_scores, det_labels = det_results.get(
+            img_id, (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+        )
+        order = np.argsort(-np.asarray(det_scores, np.float64), kind='stable')
+        det_boxes = np.asarray(det_boxes, np.float64).reshape(-1, 4)[order]
+        det_labels = np.asarray(det_labels, np.int64)[order]
+        det_chunks.append((np.asarray(det_scores, np.float64)[order], det_labels))
+        matched, ious = match_frame(
+            det_boxes, det_labels, gt_boxes, gt_labels, iou_thr, box_convention
+        )
+        for name, (gt_care, empty_weight) in categories.items():
+            care = base_care if gt_care is None else base_care & np.asarray(gt_care[img_id], bool)
+            chunks[name].append(score_frame(matched, ious, care, empty_weight))
+            np.add.at(num_pos[name], gt_labels[care], 1)
+            if frame_subsets and name == 'all':
+                np.add.at(frame_pos[n], gt_labels[care], 1)
+
+    def evaluate(name: str, frames: np.ndarray, pos: np.ndarray) -> Tuple[float, List[float]]:
+        if len(frames):
+            scores = np.concatenate([det_chunks[f][0] for f in frames])
+            labels = np.concatenate([det_chunks[f][1] for f in frames])
+            tp = np.concatenate([chunks[name][f][0] for f in frames])
+            fp = np.concatenate([chunks[name][f][1] for f in frames])
+        else:
+            scores, labels, tp, fp = (np.zeros(0), np.zeros(0, np.int64), np.zeros(0),
+                                      np.zeros(0))  # fmt: skip
+        aps = _class_aps(scores, labels, tp, fp, pos)
+        return _mean(aps), aps
+
+    everything = np.arange(len(img_ids))
+    results = {name: evaluate(name, everything, num_pos[name]) for name in categories}
+    position = {img_id: n for n, img_id in enumerate(img_ids)}
+    for name, subset in frame_subsets.items():
+        frames = np.array(sorted(position[i] for i in subset if i in position), np.int64)
+        results[name] = evaluate('all', frames, frame_pos[frames].sum(axis=0))
+    return results

@@ -1,3 +1,4 @@
+from .vid_coco_metric import VIDCocoMetric
 from .vid_metric import VIDMetric
 
-__all__ = ['VIDMetric']
+__all__ = ['VIDMetric', 'VIDCocoMetric']

@@ -9,62 +9,67 @@ from typing import Any, Dict, List, Sequence
 import mmengine
 import numpy as np
 from mmdet.registry import METRICS
-from mmengine.dist import all_gather_object
 from mmengine.evaluator import BaseMetric
 from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
-from ...models.post.seq_nms import seq_nms as run_seq_nms
-from ..functional.vid_eval import MOTION_RANGES, eval_vid_map, motion_category, motion_ious
-
-
-def _field(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` for dicts, ``obj.key`` for data elements."""
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
-
-
-def _numpy(value: Any, dtype=None) -> np.ndarray:
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=dtype)
+from ..functional import (
+    DEFAULT_BOX_CONVENTION,
+    MOTION_RANGES,
+    check_box_convention,
+    empty_frame_weight,
+    eval_vid_map,
+    in_motion_range,
+    motion_ious,
+)
+from ..post.seq_nms import seq_nms as run_seq_nms
+from .frame_results import EvaluateEveryFrame, field, frame_prediction
 
 
 @METRICS.register_module()
-class VIDMetric(BaseMetric):
-    """ImageNet VID detection metric: per-class AP at IoU 0.5 following the VID devkit.
+class VIDMetric(EvaluateEveryFrame, BaseMetric):
+    """ImageNet VID detection metric: the ILSVRC devkit's AP@50, as FGFA evaluates it.
 
-    See :mod:`mmpsla.evaluation.functional.vid_eval` for the exact protocol (small-object
-    IoU threshold ``min(0.5, wh / ((w+10)(h+10)))``, one match per ground truth, devkit
-    AP) and the FGFA motion-IoU breakdown.
+    The rules are those of FGFA's released evaluation (``imagenet_vid_eval.py`` and
+    ``imagenet_vid_eval_motion.py``), see :mod:`mmpsla.evaluation.functional.vid_eval`:
+    every frame of ``ann_file`` counts (a frame that got no prediction has its ground
+    truth missed), IoU in the file's box convention with the small-object threshold
+    ``min(0.5, wh / ((w+10)(h+10)))``, one match per ground-truth box, VOC all-point AP,
+    mAP over the classes with ground truth. The slow / medium / fast breakdown uses FGFA's
+    motion IoU (:mod:`mmpsla.evaluation.functional.motion`; closed ranges [0.9, 1],
+    [0.7, 0.9], [0, 0.7]) and FGFA's scoring rule (detections absorbed by ground truth of
+    other categories, weighted false positives).
+
+    **Box convention.** The ground truth's ``bbox`` is read in the convention the file
+    declares in its top-level ``box_convention`` field (``'inclusive_pixels'``: ILSVRC
+    pixel indices, written by our ImageNet converters; ``'continuous'``: box edges, as in
+    COCO); a file without the field (the toy set, older conversions) is read as
+    ``'continuous'``. Predictions are read in the same convention (a model predicts boxes
+    in the convention it was trained on).
 
     Input (contract 4): each ``data_sample`` handed to :meth:`process` is a
-    ``TrackDataSample`` (or its ``to_dict()``) whose ``video_data_samples[key_frames_inds[0]]``
-    carries ``img_id`` and ``pred_instances`` (``bboxes`` (n, 4) xyxy in original image
-    coordinates, ``scores`` (n,), ``labels`` (n,)); a plain ``DetDataSample`` works too.
-    Ground truth is read from ``ann_file`` (CocoVID JSON) by ``img_id``; only frames that
-    received a prediction are evaluated (a warning says how many frames of the file were
-    not). Labels index ``dataset_meta['classes']`` (the categories of ``ann_file`` sorted by
-    id when no dataset meta is set).
+    ``TrackDataSample`` (or its ``to_dict()``) whose current frame
+    (``video_data_samples[key_frames_inds[0]]``) carries ``img_id`` and ``pred_instances``
+    (``bboxes`` (n, 4) xyxy in original image coordinates, ``scores`` (n,), ``labels``
+    (n,)); a plain ``DetDataSample`` works too. Labels index ``dataset_meta['classes']``
+    (the categories of ``ann_file`` sorted by id when no dataset meta is set).
 
     Results (with ``prefix='vid'``): ``vid/mAP`` (mAP@50, the headline number),
     ``vid/mAP_slow``, ``vid/mAP_medium``, ``vid/mAP_fast`` (when ``motion_breakdown``),
     ``vid/mAP_degraded`` and ``vid/mAP_clean`` (when the images carry ``is_degraded``, as
     the toy set does), ``vid/mAP_key_frames`` and ``vid/mAP_non_key_frames`` (when the
     predicted frames carry ``is_key_frame``, as ``PSLAKeyFrameSchedule`` sets it: for PSLA
-    these are the frames run by N_f and by N_l + DenseFT) and ``vid/AP_<class>`` (when
-    ``classwise``). Classes without ground
-    truth in a subset are left out of that subset's mean (``nan`` if none has any).
+    these are the frames run by N_f and by N_l + DenseFT), ``vid/AP_<class>`` (when
+    ``classwise``) and, with ``coco_metric``, mmtrack's COCO-style numbers
+    ``vid/coco_bbox_mAP_50`` etc. (:class:`VIDCocoMetric` on the same detections). The
+    frame subsets (degraded, key frames...) use the overall rules on their frames.
+    Classes without ground truth in a view are left out of its mean (``nan`` if none has
+    any).
 
     With ``seq_nms`` the collected detections are first post-processed video by video
-    with :func:`mmpsla.models.post.seq_nms` (the frames of a video, grouped by the
+    with :func:`mmpsla.evaluation.post.seq_nms` (the frames of a video, grouped by the
     images' ``video_id`` and ordered by ``frame_id``; only frames that received a
-    prediction take part, so consecutive predicted frames are linked), and every metric
-    above is computed on the result.
-
-    Distributed evaluation uses ``BaseMetric``'s collection of the per-frame results; the
-    computation runs in :meth:`compute_metrics` on rank 0.
+    prediction take part), and every metric above is computed on the result.
 
     Args:
         ann_file (str): CocoVID JSON with the ground truth.
@@ -78,8 +83,16 @@ class VIDMetric(BaseMetric):
         prefix (str): Metric name prefix. Defaults to ``'vid'``.
         seq_nms (dict | bool, optional): Seq-NMS post-processing before evaluation:
             None or False: off; True: on with the defaults of
-            :func:`mmpsla.models.post.seq_nms`; a dict: on, with these keyword arguments
-            of it (``link_iou_thr``, ``suppress_iou_thr``, ``rescore``). Defaults to None.
+            :func:`mmpsla.evaluation.post.seq_nms`; a dict: on, with these keyword
+            arguments of it (``link_iou_thr``, ``suppress_iou_thr``, ``rescore``).
+            Defaults to None.
+        box_convention (str, optional): ``'continuous'`` or ``'inclusive_pixels'``, for
+            files that do not declare theirs (a file that declares another one is
+            refused). Defaults to None: the file's, else ``'continuous'``.
+        coco_metric (dict | bool): Also report mmdet's COCO box AP (mmtrack 1.x's VID
+            metric) of the same detections: False: off; True: on; a dict: on, with
+            these keyword arguments of :class:`VIDCocoMetric`. Needs pycocotools and
+            COCO fields (``area``, ``iscrowd``) in ``ann_file``. Defaults to False.
     """
 
     default_prefix: str | None = 'vid'
@@ -96,6 +109,8 @@ class VIDMetric(BaseMetric):
         collect_device: str = 'cpu',
         prefix: str | None = None,
         seq_nms: dict | bool | None = None,
+        box_convention: str | None = None,
+        coco_metric: dict | bool = False,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not 0 < iou_thr <= 1:
@@ -109,6 +124,9 @@ class VIDMetric(BaseMetric):
         self.classwise = classwise
         self.progress = progress
         self.backend_args = backend_args
+        self.box_convention = (
+            None if box_convention is None else check_box_convention(box_convention)
+        )
         if seq_nms is None or seq_nms is False:
             self.seq_nms = None
         elif seq_nms is True:
@@ -122,39 +140,41 @@ class VIDMetric(BaseMetric):
                 run_seq_nms([], **self.seq_nms)
             except TypeError as err:
                 raise ValueError(f'bad seq_nms arguments {self.seq_nms}: {err}') from err
+        if coco_metric is True:
+            coco_metric = {}
+        if coco_metric is not False and not isinstance(coco_metric, dict):
+            raise ValueError(f'coco_metric must be a bool or a dict, got {coco_metric!r}')
+        self.coco_metric = coco_metric if isinstance(coco_metric, dict) else None
+        self._coco = None
+        if self.coco_metric is not None:  # built now: a bad argument fails before testing
+            from .vid_coco_metric import VIDCocoMetric
+
+            self._coco = VIDCocoMetric(
+                ann_file=ann_file, backend_args=backend_args, **self.coco_metric
+            )
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Store ``(img_id, boxes, scores, labels, is_key_frame)`` of each sample's current
         frame (``is_key_frame`` is None when its metainfo has no such flag)."""
         for sample in data_samples:
-            frames = _field(sample, 'video_data_samples')
-            if frames is None:
-                frame = sample
-            else:
-                key_inds = _field(sample, 'key_frames_inds') or [len(frames) - 1]
-                frame = frames[key_inds[0]]
-            img_id = _field(frame, 'img_id')
-            pred = _field(frame, 'pred_instances')
-            if img_id is None or pred is None:
-                raise ValueError(
-                    'VIDMetric needs img_id and pred_instances on the current frame of each '
-                    f'data sample (contract 4); got img_id={img_id}, pred_instances={pred}'
-                )
-            boxes = _numpy(_field(pred, 'bboxes'), np.float64).reshape(-1, 4)
-            scores = _numpy(_field(pred, 'scores'), np.float64).reshape(-1)
-            labels = _numpy(_field(pred, 'labels'), np.int64).reshape(-1)
-            if not len(boxes) == len(scores) == len(labels):
-                raise ValueError(
-                    f'img_id {img_id}: {len(boxes)} boxes, {len(scores)} scores and '
-                    f'{len(labels)} labels'
-                )
-            is_key = _field(frame, 'is_key_frame')
+            img_id, boxes, scores, labels, frame = frame_prediction(sample, 'VIDMetric')
+            is_key = field(frame, 'is_key_frame')
             is_key = None if is_key is None else bool(is_key)
-            self.results.append((int(img_id), boxes, scores, labels, is_key))
+            self.results.append((img_id, boxes, scores, labels, is_key))
 
     def _load_gt(self, classes: Sequence[str] | None):
+        """Classes, images (file order), per-image ground truth and the box convention."""
         with get_local_path(self.ann_file, backend_args=self.backend_args) as path:
             coco_vid = mmengine.load(path)
+        declared = coco_vid.get('box_convention')
+        if declared is not None:
+            check_box_convention(declared)
+            if self.box_convention is not None and self.box_convention != declared:
+                raise ValueError(
+                    f'VIDMetric(box_convention={self.box_convention!r}) but {self.ann_file} '
+                    f'declares box_convention={declared!r}; drop the argument'
+                )
+        convention = declared or self.box_convention or DEFAULT_BOX_CONVENTION
         cats = sorted(coco_vid['categories'], key=lambda c: c['id'])
         if classes is None:
             classes = [c['name'] for c in cats]
@@ -162,17 +182,17 @@ class VIDMetric(BaseMetric):
         cat_to_label = {c['id']: name_to_label.get(c['name']) for c in cats}
         anns = defaultdict(list)
         for ann in coco_vid['annotations']:
-            if cat_to_label.get(ann['category_id']) is not None and not ann.get('ignore', False):
+            if cat_to_label.get(ann['category_id']) is not None:
                 anns[ann['image_id']].append(ann)
         images = {img['id']: img for img in coco_vid['images']}
         gts = {}
-        for img_id, _img in images.items():
+        for img_id in images:
             boxes, labels, ignore, inst = [], [], [], []
             for k, ann in enumerate(anns[img_id]):
                 x, y, w, h = ann['bbox']
                 boxes.append([x, y, x + w, y + h])
                 labels.append(cat_to_label[ann['category_id']])
-                ignore.append(bool(ann.get('iscrowd', False)))
+                ignore.append(bool(ann.get('iscrowd', False) or ann.get('ignore', False)))
                 inst.append(ann.get('instance_id', -1 - k))
             gts[img_id] = (
                 np.asarray(boxes, np.float64).reshape(-1, 4),
@@ -180,28 +200,10 @@ class VIDMetric(BaseMetric):
                 np.asarray(ignore, bool),
                 np.asarray(inst, np.int64),
             )
-        return list(classes), images, gts
+        return list(classes), images, gts, convention
 
-    def evaluate(self, size: int) -> Dict[str, float]:
-        """Collect the per-frame results of every process and compute the metrics.
-
-        The mmengine loops pass ``size=len(dataset)``, which for a video dataset is the
-        number of *videos*, while :meth:`process` stores one result per *frame*;
-        ``BaseMetric.evaluate`` would truncate the collected results to ``size`` (also in
-        a single process). The true number of frames, summed over the processes, is used
-        instead, so every frame is evaluated exactly once.
-
-        Args:
-            size: Ignored (see above); kept for the ``BaseMetric`` interface.
-        """
-        total = sum(all_gather_object(len(self.results)))
-        return super().evaluate(total)
-
-    def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
-        """Compute mAP (and its breakdowns) from all collected per-frame results."""
-        logger = MMLogger.get_current_instance()
-        classes = (self.dataset_meta or {}).get('classes')
-        classes, images, gts = self._load_gt(classes)
+    def _collect(self, results: List[tuple], images: dict, num_classes: int):
+        """``img_id -> (boxes, scores, labels)`` and ``img_id -> is_key_frame``."""
         dets, key_flags = {}, {}
         for img_id, boxes, scores, labels, is_key in results:
             if img_id not in images:
@@ -211,64 +213,94 @@ class VIDMetric(BaseMetric):
                     f'VIDMetric: img_id {img_id} predicted twice; keeping the first', stacklevel=2
                 )
                 continue
-            if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
-                raise ValueError(f'img_id {img_id}: labels outside [0, {len(classes)})')
+            if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+                raise ValueError(f'img_id {img_id}: labels outside [0, {num_classes})')
             dets[img_id] = (boxes, scores, labels)
             if is_key is not None:
                 key_flags[img_id] = is_key
+        return dets, key_flags
+
+    def _motion_categories(self, images: dict, gts: dict, convention: str) -> dict:
+        """``name -> (img_id -> (M,) in range, empty-frame weight)`` per motion category."""
+
+        def frame_key(img_id):
+            return images[img_id].get('video_id', -img_id), images[img_id].get('frame_id', 0)
+
+        mious = motion_ious(
+            [(*frame_key(i), gts[i][0], gts[i][3]) for i in images],
+            self.motion_window,
+            convention,
+        )
+        per_image = {i: mious[frame_key(i)] for i in images}
+        all_values = np.concatenate([per_image[i] for i in images]) if images else np.zeros(0)
+        num_empty = sum(len(gts[i][1]) == 0 for i in images)
+        return {
+            name: (
+                {i: in_motion_range(per_image[i], rng) for i in images},
+                empty_frame_weight(all_values, num_empty, rng),
+            )
+            for name, rng in MOTION_RANGES.items()
+        }
+
+    def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
+        """Compute mAP (and its breakdowns) from all collected per-frame results."""
+        logger = MMLogger.get_current_instance()
+        classes = (self.dataset_meta or {}).get('classes')
+        classes, images, gts, convention = self._load_gt(classes)
+        dets, key_flags = self._collect(results, images, len(classes))
         if self.seq_nms is not None:
             dets = self._apply_seq_nms(dets, images)
-        img_ids = [i for i in images if i in dets]
-        if len(img_ids) < len(images):
+        missing = len(images) - len(dets)
+        if missing:
             warnings.warn(
-                f'VIDMetric: {len(images) - len(img_ids)} of {len(images)} frames of '
-                f'{self.ann_file} got no prediction and are not evaluated',
+                f'VIDMetric: {missing} of {len(images)} frames of {self.ann_file} got no '
+                'prediction; their ground truth counts as missed (the devkit evaluates '
+                'every frame of the image set)',
                 stacklevel=2,
             )
-        gt3 = {i: gts[i][:3] for i in img_ids}
-        num_classes = len(classes)
-        bar = 'VID mAP' if self.progress else None
-        metrics: Dict[str, float] = {}
-        mean_ap, aps = eval_vid_map(dets, gt3, num_classes, self.iou_thr, None, img_ids, bar)
-        metrics['mAP'] = mean_ap
+        categories = {'all': (None, 1.0)}
         if self.motion_breakdown:
-            frames = [
-                (images[i].get('video_id', -i), images[i].get('frame_id', 0), gts[i][0], gts[i][3])
-                for i in img_ids
-            ]
-            mious = motion_ious(frames, self.motion_window)
-            cats = {
-                i: motion_category(mious[(images[i].get('video_id', -i),
-                                          images[i].get('frame_id', 0))])
-                for i in img_ids
-            }  # fmt: skip
-            for name in MOTION_RANGES:
-                care = {i: cats[i] == name for i in img_ids}
-                bar = f'VID mAP ({name})' if self.progress else None
-                metrics[f'mAP_{name}'] = eval_vid_map(
-                    dets, gt3, num_classes, self.iou_thr, care, img_ids, bar
-                )[0]
-        # frame subsets by a per-frame flag: (name, img_id -> flag, flag value of the subset)
-        subsets = []
-        if any('is_degraded' in images[i] for i in img_ids):
-            degraded = {i: bool(images[i].get('is_degraded')) for i in img_ids}
-            subsets += [('degraded', degraded, True), ('clean', degraded, False)]
+            categories.update(self._motion_categories(images, gts, convention))
+        subsets = {}
+        if any('is_degraded' in img for img in images.values()):
+            subsets['degraded'] = [i for i, img in images.items() if img.get('is_degraded')]
+            subsets['clean'] = [i for i, img in images.items() if not img.get('is_degraded')]
         if key_flags:
-            subsets += [('key_frames', key_flags, True), ('non_key_frames', key_flags, False)]
-        for name, flags, value in subsets:
-            subset = [i for i in img_ids if flags.get(i) is value]
-            bar = f'VID mAP ({name})' if self.progress else None
-            metrics[f'mAP_{name}'] = eval_vid_map(
-                dets, gt3, num_classes, self.iou_thr, None, subset, bar
-            )[0]
+            subsets['key_frames'] = [i for i, key in key_flags.items() if key]
+            subsets['non_key_frames'] = [i for i, key in key_flags.items() if not key]
+        views = eval_vid_map(
+            dets,
+            {i: gt[:3] for i, gt in gts.items()},
+            len(classes),
+            self.iou_thr,
+            convention,
+            categories,
+            subsets,
+            list(images),
+            'VID mAP' if self.progress else None,
+        )
+        metrics: Dict[str, float] = {'mAP': views['all'][0]}
+        for name in list(categories)[1:] + list(subsets):
+            metrics[f'mAP_{name}'] = views[name][0]
         if self.classwise:
-            for name, ap in zip(classes, aps):
+            for name, ap in zip(classes, views['all'][1]):
                 metrics[f'AP_{name}'] = ap
         logger.info(
-            'VID evaluation: '
+            f'VID evaluation ({convention} boxes): '
             + ', '.join(f'{k}={v:.4f}' for k, v in metrics.items() if not k.startswith('AP_'))
         )
+        if self._coco is not None:
+            metrics.update(self._coco_metrics(dets, classes))
         return metrics
+
+    def _coco_metrics(self, dets: Dict[int, tuple], classes: List[str]) -> Dict[str, float]:
+        """mmdet's COCO evaluation of ``dets`` (:class:`VIDCocoMetric`), keys ``coco_*``."""
+        self._coco.dataset_meta = dict(self.dataset_meta or {}, classes=tuple(classes))
+        self._coco.cat_ids = None
+        pairs = [self._coco.frame_result(i, *det) for i, det in dets.items()]
+        if not pairs:
+            return {}
+        return {f'coco_{k}': v for k, v in self._coco.compute_metrics(pairs).items()}
 
     def _apply_seq_nms(self, dets: Dict[int, tuple], images: Dict[int, dict]) -> Dict[int, tuple]:
         """Seq-NMS on ``dets`` (``img_id -> (boxes, scores, labels)``), video by video."""
@@ -294,5 +326,6 @@ class VIDMetric(BaseMetric):
         return (
             f'{type(self).__name__}(ann_file={self.ann_file!r}, iou_thr={self.iou_thr}, '
             f'motion_breakdown={self.motion_breakdown}, motion_window={self.motion_window}, '
-            f'classwise={self.classwise}, seq_nms={self.seq_nms})'
+            f'classwise={self.classwise}, seq_nms={self.seq_nms}, '
+            f'box_convention={self.box_convention}, coco_metric={self.coco_metric})'
         )

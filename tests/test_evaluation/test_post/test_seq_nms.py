@@ -1,11 +1,11 @@
-"""Seq-NMS (mmpsla.models.post.seq_nms) on hand-built videos and against brute force."""
+"""Seq-NMS (mmpsla.evaluation.post.seq_nms) on hand-built videos and against brute force."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from mmpsla.models.post import seq_nms
+from mmpsla.evaluation.post import seq_nms
 
 BOX = [0.0, 0.0, 10.0, 10.0]
 

@@ -27,7 +27,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from ...evaluation.functional.vid_eval import box_iou
+from ..functional.boxes import box_iou
 
 FrameDets = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
