@@ -28,14 +28,19 @@ def test_finetune_a_toy_model_on_a_two_class_custom_slice(tmp_path, tiny_toy_roo
     checkpoint = tmp_path / 'base' / 'iter_2.pth'
     # the README's commands: export a 2-class slice to the simple layout, convert it back
     custom = tmp_path / 'custom_demo'
+    sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
+    import cocovid2custom
+    import custom2coco_vid
+
     for split in ('train', 'val'):
-        _run('tools/dataset_converters/cocovid2custom.py',
-             tiny_toy_root / 'annotations' / f'{split}.json', '--out', custom / f'{split}.csv',
-             '--classes', 'disc', 'square',
-             '--copy-frames', tiny_toy_root / 'Data', custom / 'frames')  # fmt: skip
-        _run('tools/dataset_converters/custom2coco_vid.py', '--frames', custom / 'frames',
-             '--ann', custom / f'{split}.csv', '--out', custom / 'annotations' / f'{split}.json',
-             '--classes', 'disc', 'square', '--no-progress')  # fmt: skip
+        export = [tiny_toy_root / 'annotations' / f'{split}.json', '--out', custom / f'{split}.csv',
+                  '--classes', 'disc', 'square',
+                  '--copy-frames', tiny_toy_root / 'Data', custom / 'frames']  # fmt: skip
+        assert cocovid2custom.main([str(a) for a in export]) == 0
+        convert = ['--frames', custom / 'frames', '--ann', custom / f'{split}.csv',
+                   '--out', custom / 'annotations' / f'{split}.json',
+                   '--classes', 'disc', 'square', '--no-progress']  # fmt: skip
+        assert custom2coco_vid.main([str(a) for a in convert]) == 0
     coco = json.loads((custom / 'annotations' / 'val.json').read_text())
     assert [c['name'] for c in coco['categories']] == ['disc', 'square']
     # fine-tune with configs/vid/custom/psla_c_toy_custom.py from the 4-class checkpoint
