@@ -14,7 +14,7 @@ from mmpsla.datasets.converters import convert_custom_vid, export_custom_csv
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = 'video,frame,track_id,class,xmin,ymin,xmax,ymax\n'
-W, H = 40, 30
+W, H = 48, 36
 
 
 def _frame(path):
@@ -34,7 +34,7 @@ def layout(tmp_path):
     _frame(frames / 'vid_c' / '000000.jpg')
     rows = [
         'vid_a,0,car1,car,1,2,11,12', 'vid_a,1,car1,car,2,2,12,12',
-        'vid_a,1,p,person,30,20,45,29',  # reaches outside the 40 px frame: clipped
+        'vid_a,1,p,person,30,20,55,35',  # reaches outside the 48 px frame: clipped
         'vid_a,3,car1,car,4,2,14,12',
         'vid_b,12,7,person,5,5,15,25', 'vid_b,10,7,person,4,5,14,25',
         'vid_c,0,1,car,1,1,5,5',  # a one-frame video: skipped
@@ -64,7 +64,7 @@ def test_convert_layout(layout):
     anns = out['annotations']
     assert len(anns) == 6
     clipped = [a for a in anns if a['category_id'] == 1 and a['video_id'] == 1][0]
-    assert clipped['bbox'] == [30, 20, 10, 9] and clipped['area'] == 90
+    assert clipped['bbox'] == [30, 20, 18, 15] and clipped['area'] == 270
     car = [a for a in anns if a['category_id'] == 2]
     assert [a['image_id'] for a in car] == [1, 2, 4] and len({a['instance_id'] for a in car}) == 1
     b = [a for a in anns if a['video_id'] == 2]
@@ -113,7 +113,7 @@ def test_bad_input_is_refused_with_the_line(layout):
             'line 3: frame 7 of video .vid_a. has no image file')  # fmt: skip
     _expect(frames, csv, ['vid_x,0,1,car,1,2,11,12'], FileNotFoundError, 'no frame folder')
     _expect(frames, csv, [ok, 'vid_a,1,1,car,100,200,110,210'], ValueError,
-            'line 3: box .* lies outside its 40x30 frame')  # fmt: skip
+            'line 3: box .* lies outside its 48x36 frame')  # fmt: skip
     _expect(frames, csv, [ok, 'vid_a,1,1,car,10,2,5,12'], ValueError, 'line 3: empty or inverted')
     _expect(frames, csv, [ok, 'vid_a,0,1,car,3,2,13,12'], ValueError,
             "line 3: track '1' has a second box in frame 0")  # fmt: skip
@@ -127,6 +127,36 @@ def test_bad_input_is_refused_with_the_line(layout):
         convert_custom_vid(str(frames), str(csv), progress=False)
     with pytest.raises(FileNotFoundError, match='does not exist'):
         convert_custom_vid(str(frames), str(csv.parent / 'none.csv'), progress=False)
+
+
+def test_config_template_builds_the_converted_splits(layout, tmp_path):
+    from mmengine.config import Config
+
+    from mmpsla.engine.hooks import AdaptClassHeadHook  # noqa: F401  (registered)
+
+    frames, csv = layout
+    root = tmp_path / 'my_vid'
+    with pytest.warns(UserWarning):
+        for split in ('train', 'val'):
+            out = convert_custom_vid(str(frames), str(csv), ['car', 'person'], progress=False)
+            (root / 'annotations').mkdir(parents=True, exist_ok=True)
+            (root / 'annotations' / f'{split}.json').write_text(json.dumps(out))
+    (root / 'frames').symlink_to(frames)
+    cfg = Config.fromfile(REPO / 'configs' / 'vid' / 'custom' / 'psla_r50_custom.py')
+    assert cfg.model.roi_head.bbox_head.num_classes == 2
+    assert cfg.custom_hooks == [dict(type='AdaptClassHeadHook')]
+    assert cfg.test_evaluator.ann_file == 'data/my_vid/annotations/val.json'
+    init_default_scope('mmdet')
+    from mmdet.registry import DATASETS
+
+    for name in ('train_dataloader', 'test_dataloader'):
+        dataset_cfg = cfg[name].dataset
+        assert dataset_cfg.type == 'ImagenetVIDDataset'  # no DET mixed in
+        dataset = DATASETS.build(dict(dataset_cfg, data_root=f'{root}/', pipeline=[]))
+        assert dataset.metainfo['classes'] == ('car', 'person')
+        assert dataset.get_data_info(0)['images'][0]['img_path'] == str(
+            root / 'frames' / 'vid_a' / '000000.jpg'
+        )
 
 
 def test_cli_tools(layout, tmp_path):
