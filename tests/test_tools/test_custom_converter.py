@@ -183,3 +183,31 @@ def test_cli_tools(layout, tmp_path):
     ]
     sliced = convert_custom_vid(str(dest / 'frames'), str(dest / 'train.csv'), progress=False)
     assert [v['name'] for v in sliced['videos']] == ['vid_b'] and len(sliced['annotations']) == 2
+
+
+def test_video_files_become_frame_folders(tmp_path):
+    from mmpsla.datasets.converters import extract_videos
+
+    frames = tmp_path / 'frames'
+    frames.mkdir()
+    writer = cv2.VideoWriter(str(frames / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 10, (W, H))
+    for f in range(3):
+        writer.write(np.full((H, W, 3), 60 * f, np.uint8))  # frame f: gray level 60 f
+    writer.release()
+    csv = tmp_path / 'train.csv'
+    csv.write_text(HEADER + 'clip,0,1,car,1,1,10,10\nclip,2,1,car,3,1,12,10\n')
+    sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
+    import custom2coco_vid
+
+    out = tmp_path / 'train.json'
+    args = ['--frames', frames, '--ann', csv, '--out', out, '--extract-videos', '--no-progress']
+    assert custom2coco_vid.main([str(a) for a in args]) == 0
+    assert sorted(p.name for p in (frames / 'clip').iterdir()) == [
+        '000000.jpg', '000001.jpg', '000002.jpg']  # fmt: skip
+    assert cv2.imread(str(frames / 'clip' / '000002.jpg')).mean() == pytest.approx(120, abs=3)
+    coco = json.loads(out.read_text())
+    assert [a['image_id'] for a in coco['annotations']] == [1, 3]
+    assert extract_videos(str(frames)) == []  # already extracted: left alone
+    (frames / 'broken.mp4').write_bytes(b'not a video')
+    with pytest.raises(ValueError, match='broken.mp4: no frame could be read'):
+        extract_videos(str(frames))

@@ -27,6 +27,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--min-frames', type=int, default=2, help='skip shorter videos (default: 2)'
     )
+    parser.add_argument(
+        '--extract-videos',
+        action='store_true',
+        help='first turn each video file FRAMES/<name>.mp4 (.avi .mov .mkv) into frames '
+        'FRAMES/<name>/000000.jpg, ... (frame numbers from 0)',
+    )
     parser.add_argument('--no-progress', action='store_true', help='hide progress bars')
     return parser.parse_args(argv)
 
@@ -36,9 +42,11 @@ def main(argv=None) -> int:
     # runs from a checkout without installing: the repository root becomes importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from mmpsla.datasets.cocovid_utils import vid_statistics
-    from mmpsla.datasets.converters import convert_custom_vid
+    from mmpsla.datasets.converters import convert_custom_vid, extract_videos
     from mmpsla.datasets.converters.ilsvrc_common import dump_json
 
+    if args.extract_videos:
+        print(f'extracted the frames of {extract_videos(args.frames)}')
     coco_vid = convert_custom_vid(
         args.frames, args.ann, args.classes, args.min_frames, progress=not args.no_progress
     )

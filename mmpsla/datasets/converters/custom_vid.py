@@ -6,6 +6,7 @@ Layout::
       street_01/000000.jpg       frame files named by their frame number (any zero
       street_01/000001.jpg       padding; .jpg .jpeg .png .bmp)
       ...
+    street_02.mp4                or a video file per clip (see :func:`extract_videos`)
     train.csv                    one row per box (a header line first):
 
     video,frame,track_id,class,xmin,ymin,xmax,ymax
@@ -45,6 +46,46 @@ from .ilsvrc_common import IssueLog, iter_progress
 CSV_COLUMNS = ('video', 'frame', 'track_id', 'class', 'xmin', 'ymin', 'xmax', 'ymax')
 #: Frame files that are read; other files in a video folder are ignored.
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+#: Video files that :func:`extract_videos` turns into frame folders.
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
+
+
+def extract_videos(frames_root: str) -> List[str]:
+    """Turn each video file ``frames_root/<name>.mp4`` (.avi .mov .mkv) into a frame folder.
+
+    The frames are written as ``frames_root/<name>/000000.jpg, 000001.jpg, ...`` (frame
+    number = position in the file, from 0), so a CSV can name the video ``<name>`` and
+    its frames by number. A video whose folder already exists is left alone.
+
+    Returns:
+        list[str]: The names of the videos extracted now.
+
+    Raises:
+        ValueError: If a video file cannot be read.
+    """
+    import cv2
+
+    done = []
+    for entry in sorted(os.listdir(frames_root)):
+        name, ext = osp.splitext(entry)
+        folder = osp.join(frames_root, name)
+        if ext.lower() not in VIDEO_EXTENSIONS or osp.isdir(folder):
+            continue
+        capture = cv2.VideoCapture(osp.join(frames_root, entry))
+        os.makedirs(folder)
+        count = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            cv2.imwrite(osp.join(folder, f'{count:06d}.jpg'), frame)
+            count += 1
+        capture.release()
+        if count == 0:
+            os.rmdir(folder)
+            raise ValueError(f'{osp.join(frames_root, entry)}: no frame could be read')
+        done.append(name)
+    return done
 
 
 def list_video_frames(frames_root: str, video: str) -> Dict[int, str]:
