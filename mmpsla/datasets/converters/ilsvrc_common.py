@@ -25,6 +25,17 @@ def vid_categories() -> List[dict]:
     ]
 
 
+def empty_ilsvrc_cocovid() -> dict:
+    """An empty CocoVID dict of the 30 VID classes, declaring ILSVRC's box convention."""
+    return {
+        'box_convention': ILSVRC_BOX_CONVENTION,
+        'categories': vid_categories(),
+        'videos': [],
+        'images': [],
+        'annotations': [],
+    }
+
+
 @dataclass
 class IssueLog:
     """Collects annotation problems and reports each kind once, as one ``UserWarning``."""

@@ -8,14 +8,13 @@ from collections import OrderedDict
 from typing import List
 
 from .ilsvrc_common import (
-    ILSVRC_BOX_CONVENTION,
     WNID_TO_CAT,
     IssueLog,
     check_box,
+    empty_ilsvrc_cocovid,
     iter_progress,
     parse_ilsvrc_xml,
     read_list,
-    vid_categories,
     vid_statistics_line,
 )
 
@@ -84,13 +83,7 @@ def convert_det(
     if not names:
         raise FileNotFoundError(f'no ImageNet DET train images found under {root}')
     issues = IssueLog()
-    out = {
-        'box_convention': ILSVRC_BOX_CONVENTION,
-        'categories': vid_categories(),
-        'videos': [],
-        'images': [],
-        'annotations': [],
-    }
+    out = empty_ilsvrc_cocovid()
     for name in iter_progress(names, 'ImageNet DET', progress):
         xml = osp.join(root, 'Annotations', 'DET', f'{name}.xml')
         file_name = f'{name}.JPEG'

@@ -10,14 +10,13 @@ from typing import Dict, List
 
 from ..cocovid_utils import evenly_spaced_frames
 from .ilsvrc_common import (
-    ILSVRC_BOX_CONVENTION,
     WNID_TO_CAT,
     IssueLog,
     check_box,
+    empty_ilsvrc_cocovid,
     iter_progress,
     parse_ilsvrc_xml,
     read_list,
-    vid_categories,
     vid_statistics_line,
 )
 
@@ -108,13 +107,7 @@ def convert_vid(
         raise FileNotFoundError(f'no ImageNet VID {split} videos found under {root}')
     listed = parse_train_frame_list(train_frame_list) if train_frame_list else None
     issues = IssueLog()
-    out = {
-        'box_convention': ILSVRC_BOX_CONVENTION,
-        'categories': vid_categories(),
-        'videos': [],
-        'images': [],
-        'annotations': [],
-    }
+    out = empty_ilsvrc_cocovid()
     next_instance = 1
     for video_id, (video, frames) in enumerate(
         iter_progress(videos.items(), f'ImageNet VID {split}', progress, len(videos)), 1
