@@ -71,8 +71,9 @@ class AdaptClassHeadHook(Hook):
     those tensors: rows of the classes that both lists share are copied by class name
     (the head is *resized*), the rows of new classes keep the model's fresh
     initialisation, and a tensor whose layout is not recognised but whose shape differs
-    is *re-initialised* (the model's initial tensor replaces it). Any other tensor whose
-    shape differs from the model's is re-initialised too. One log message lists what was
+    is *re-initialised* (the model's initial tensor replaces it); one with the same shape
+    and no recognised layout (e.g. a class-agnostic regressor) is kept. Any other tensor
+    whose shape differs from the model's is re-initialised too. One log message lists what was
     resized, re-initialised or kept. The checkpoint's classes come from its
     ``meta['dataset_meta']['classes']`` (mmengine writes the training set's metainfo
     there); without them only shape-mismatched tensors are re-initialised.
@@ -142,7 +143,10 @@ class AdaptClassHeadHook(Hook):
                 state[key] = target.clone()
                 report[key] = f're-initialised {shapes} (shape differs)'
             else:
-                report[key] = f'kept as is {shapes} (class layout not recognised)'
+                report[key] = (
+                    f'kept as is {shapes}: same shape, no per-class rows recognised '
+                    '(right for a class-agnostic layer; check any other)'
+                )
         return report
 
     @staticmethod
