@@ -175,6 +175,12 @@ class VIDMetric(EvaluateEveryFrame, BaseMetric):
                     f'declares box_convention={declared!r}; drop the argument'
                 )
         convention = declared or self.box_convention or DEFAULT_BOX_CONVENTION
+        if declared is None and self.box_convention is None:
+            MMLogger.get_current_instance().info(
+                f'VIDMetric: {self.ann_file} declares no box_convention; boxes are read as '
+                f'{DEFAULT_BOX_CONVENTION!r} (for an ILSVRC conversion without the field, e.g. '
+                "mmtrack's, set box_convention='inclusive_pixels')"
+            )
         cats = sorted(coco_vid['categories'], key=lambda c: c['id'])
         if classes is None:
             classes = [c['name'] for c in cats]
