@@ -160,6 +160,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("value"), py::arg("offsets"), py::arg("weights"), py::arg("denom"),
         py::arg("normalize"));
   m.def("has_cuda", &mmpsla::has_cuda, "Whether the CUDA kernels were compiled in");
+  m.def("source_hash", &mmpsla::source_hash,
+        "Fingerprint of the ops/csrc sources this extension was built from");
   m.def("_set_cpu_isa", &mmpsla::set_cpu_isa,
         "Test hook: force the CPU kernels' ISA ('base', 'avx2', 'avx512'; '' keeps it); returns "
         "the previous one",

@@ -49,6 +49,9 @@ std::vector<at::Tensor> psla_backward_cpu(const at::Tensor& grad_out,
                                           const at::Tensor& weights, const at::Tensor& denom,
                                           int64_t normalize);
 
+// Fingerprint of the sources the extension was built from (source_hash.cpp).
+const char* source_hash();
+
 // Forces the CPU kernels' instruction set ("base", "avx2", "avx512"; capped at what the CPU
 // supports; "" keeps it) and returns the previous one. For tests and benchmarks.
 std::string set_cpu_isa(const std::string& name);
