@@ -15,8 +15,9 @@ bool is_cuda_dtype(at::ScalarType s) {
 }
 
 // Checks the forward arguments and returns the offsets as host (dy, dx) int pairs.
+// cuda_kernels: the arguments go to the CUDA kernels (on the GPU, or run on the CPU).
 Offsets check_forward(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
-                      const at::Tensor& offsets, int64_t normalize) {
+                      const at::Tensor& offsets, int64_t normalize, bool cuda_kernels = false) {
   TORCH_CHECK(query.dim() == 4, "psla: query must be 4-D (B, C, H, W), got ", query.dim(), "-D");
   TORCH_CHECK(key.dim() == 4, "psla: key must be 4-D (B, C, H, W), got ", key.dim(), "-D");
   TORCH_CHECK(value.dim() == 4, "psla: value must be 4-D (B, Cv, H, W), got ", value.dim(), "-D");
@@ -34,7 +35,9 @@ Offsets check_forward(const at::Tensor& query, const at::Tensor& key, const at::
               "psla: query, key and value must be on one device, got ", query.device(), ", ",
               key.device(), ", ", value.device());
   const auto dtype = query.scalar_type();
-  if (query.is_cuda()) {
+  if (query.is_cuda() || cuda_kernels) {
+    TORCH_CHECK(query.is_cuda() || query.device().is_cpu(),
+                "psla: query must be a CPU or CUDA tensor, got ", query.device());
     TORCH_CHECK(is_cuda_dtype(dtype),
                 "psla (CUDA): query must be float32, float64, float16 or bfloat16, got ", dtype);
   } else {
@@ -72,8 +75,8 @@ Offsets check_forward(const at::Tensor& query, const at::Tensor& key, const at::
 Offsets check_backward(const at::Tensor& grad_out, const std::optional<at::Tensor>& grad_weights,
                        const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
                        const at::Tensor& offsets, const at::Tensor& weights,
-                       const at::Tensor& denom, int64_t normalize) {
-  Offsets offs = check_forward(query, key, value, offsets, normalize);
+                       const at::Tensor& denom, int64_t normalize, bool cuda_kernels = false) {
+  Offsets offs = check_forward(query, key, value, offsets, normalize, cuda_kernels);
   const int64_t B = query.size(0), H = query.size(2), W = query.size(3);
   const int64_t N = static_cast<int64_t>(offs.size());
   TORCH_CHECK(grad_out.sizes() == value.sizes(), "psla backward: grad_out must have shape ",
@@ -139,6 +142,27 @@ std::vector<at::Tensor> backward(const at::Tensor& grad_out,
   return psla_backward_cpu(grad_out, gw, query, key, value, offs, weights, denom, normalize);
 }
 
+std::vector<at::Tensor> forward_cuda_kernels_on_cpu(const at::Tensor& query, const at::Tensor& key,
+                                                    const at::Tensor& value,
+                                                    const at::Tensor& offsets,
+                                                    int64_t normalize) {
+  const Offsets offs = check_forward(query, key, value, offsets, normalize, true);
+  TORCH_CHECK(query.device().is_cpu(), "psla: the CUDA kernels run on the CPU take CPU tensors");
+  return psla_forward_cuda_kernels_on_cpu(query, key, value, offs, normalize);
+}
+
+std::vector<at::Tensor> backward_cuda_kernels_on_cpu(
+    const at::Tensor& grad_out, const std::optional<at::Tensor>& grad_weights,
+    const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
+    const at::Tensor& offsets, const at::Tensor& weights, const at::Tensor& denom,
+    int64_t normalize) {
+  const Offsets offs = check_backward(grad_out, grad_weights, query, key, value, offsets,
+                                      weights, denom, normalize, true);
+  TORCH_CHECK(query.device().is_cpu(), "psla: the CUDA kernels run on the CPU take CPU tensors");
+  return psla_backward_cuda_kernels_on_cpu(grad_out, defined_or_empty(grad_weights), query, key,
+                                           value, offs, weights, denom, normalize);
+}
+
 bool has_cuda() {
 #ifdef MMPSLA_WITH_CUDA
   return true;
@@ -162,6 +186,15 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("has_cuda", &mmpsla::has_cuda, "Whether the CUDA kernels were compiled in");
   m.def("source_hash", &mmpsla::source_hash,
         "Fingerprint of the ops/csrc sources this extension was built from");
+  m.def("_cuda_kernels_on_cpu_forward", &mmpsla::forward_cuda_kernels_on_cpu,
+        "Test hook: the CUDA forward kernels run over their launch grid on the CPU",
+        py::arg("query"), py::arg("key"), py::arg("value"), py::arg("offsets"),
+        py::arg("normalize"));
+  m.def("_cuda_kernels_on_cpu_backward", &mmpsla::backward_cuda_kernels_on_cpu,
+        "Test hook: the CUDA backward kernels run over their launch grid on the CPU",
+        py::arg("grad_out"), py::arg("grad_weights"), py::arg("query"), py::arg("key"),
+        py::arg("value"), py::arg("offsets"), py::arg("weights"), py::arg("denom"),
+        py::arg("normalize"));
   m.def("_set_cpu_isa", &mmpsla::set_cpu_isa,
         "Test hook: force the CPU kernels' ISA ('base', 'avx2', 'avx512'; '' keeps it); returns "
         "the previous one",

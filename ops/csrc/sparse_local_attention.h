@@ -56,6 +56,18 @@ const char* source_hash();
 // supports; "" keeps it) and returns the previous one. For tests and benchmarks.
 std::string set_cpu_isa(const std::string& name);
 
+// The CUDA kernels run on the CPU (cpu/cuda_kernels_on_cpu.cpp), for tests: CPU tensors,
+// float32/float64/float16/bfloat16, same results and dtypes as the CUDA launchers.
+std::vector<at::Tensor> psla_forward_cuda_kernels_on_cpu(const at::Tensor& query,
+                                                         const at::Tensor& key,
+                                                         const at::Tensor& value,
+                                                         const Offsets& offsets,
+                                                         int64_t normalize);
+std::vector<at::Tensor> psla_backward_cuda_kernels_on_cpu(
+    const at::Tensor& grad_out, const at::Tensor& grad_weights, const at::Tensor& query,
+    const at::Tensor& key, const at::Tensor& value, const Offsets& offsets,
+    const at::Tensor& weights, const at::Tensor& denom, int64_t normalize);
+
 #ifdef MMPSLA_WITH_CUDA
 std::vector<at::Tensor> psla_forward_cuda(const at::Tensor& query, const at::Tensor& key,
                                           const at::Tensor& value, const Offsets& offsets,
