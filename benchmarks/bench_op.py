@@ -187,8 +187,9 @@ def measure_memory(impl, dims, args, backward):
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if proc.returncode != 0:
+        raise RuntimeError(f'memory measurement of {spec} failed:\n{proc.stderr[-2000:]}')
     return float(proc.stdout.strip().splitlines()[-1])
 
 

@@ -13,6 +13,9 @@ namespace {
 struct HostLauncher {
   // the opt-in shared memory per block of H100 / H200 (227 KiB): the tile plan the GPU gets
   size_t smem_limit() const { return 227 * 1024; }
+  // few blocks, but more than the tiles of a test map: the channel groups of phase C (one
+  // tile split over several blocks) run too
+  int target_blocks() const { return 8; }
 
   template <typename T, typename A, bool kBackward>
   void fused(const cuda::FusedPlan& plan, const cuda::FusedParams<T, A>& p) const {

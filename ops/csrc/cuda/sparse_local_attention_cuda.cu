@@ -28,8 +28,10 @@ struct CudaType<at::BFloat16> {
 struct CudaLauncher {
   cudaStream_t stream;
   size_t limit;
+  int sms;
 
   size_t smem_limit() const { return limit; }
+  int target_blocks() const { return 2 * sms; }
 
   template <typename T, typename A, bool kBackward>
   void fused(const cuda::FusedPlan& plan, const cuda::FusedParams<T, A>& p) const {
@@ -49,10 +51,12 @@ struct CudaLauncher {
 };
 
 CudaLauncher launcher_for(const at::Tensor& t) {
-  int optin = 0;
+  int optin = 0, sms = 0;
   C10_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
                                         t.device().index()));
-  return {c10::cuda::getCurrentCUDAStream(), static_cast<size_t>(optin)};
+  C10_CUDA_CHECK(
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, t.device().index()));
+  return {c10::cuda::getCurrentCUDAStream(), static_cast<size_t>(optin), sms};
 }
 
 }  // namespace

@@ -207,13 +207,13 @@ struct FusedParams {
   const A* grad_weights;   // (B, N, H, W) or nullptr
   A* dc;                   // (B, N, H, W)
   // tiling (FusedPlan)
-  int TH, tiles_y, tiles_x, ylo, yhi, xlo, xhi;
+  int TH, tiles_y, tiles_x, groups, group_channels, ylo, yhi, xlo, xhi;
 };
 
 // Tile and shared memory of a fused launch. Offsets with |dy| >= H or |dx| >= W are valid
 // nowhere; the halo covers the others: dy in [ylo, yhi], dx in [xlo, xhi] (0 included).
 struct FusedPlan {
-  int TH, tiles_y, tiles_x, ylo, yhi, xlo, xhi;
+  int TH, tiles_y, tiles_x, groups, group_channels, ylo, yhi, xlo, xhi;
   int blocks, threads;
   size_t smem_bytes;
 };
@@ -225,9 +225,12 @@ inline size_t fused_smem_bytes(int TH, int N, int ry, int rx, size_t acc_size) {
 }
 
 // offsets: host (dy, dx) pairs, 2 N ints. Picks the tallest tile (8, 4, 2, 1 rows) whose
-// shared memory fits smem_limit; smem_bytes > smem_limit means that none does.
-inline FusedPlan plan_fused(const int* offsets, int N, int B, int H, int W, size_t acc_size,
-                            size_t smem_limit) {
+// shared memory fits smem_limit (smem_bytes > smem_limit means that none does). Small maps
+// have few tiles (the paper's 38 x 63 map: 10), so the phase-C channels (Cs) are split over
+// `groups` blocks per tile until about target_blocks blocks run; each of them repeats
+// phases A and B (the affinities, C / (C + Cv) of the work) and only group 0 writes them.
+inline FusedPlan plan_fused(const int* offsets, int N, int B, int H, int W, int Cs,
+                            size_t acc_size, size_t smem_limit, int target_blocks) {
   FusedPlan p{};
   for (int o = 0; o < N; ++o) {
     const int dy = offsets[2 * o], dx = offsets[2 * o + 1];
@@ -246,7 +249,14 @@ inline FusedPlan plan_fused(const int* offsets, int N, int B, int H, int W, size
   p.threads = p.TH * kTileW;
   p.tiles_y = (H + p.TH - 1) / p.TH;
   p.tiles_x = (W + kTileW - 1) / kTileW;
-  p.blocks = B * p.tiles_y * p.tiles_x;
+  const int tiles = B * p.tiles_y * p.tiles_x;
+  const int chunks = Cs > 0 ? (Cs + kChunk - 1) / kChunk : 1;
+  int groups = (target_blocks + tiles - 1) / tiles;
+  groups = groups < 1 ? 1 : groups > chunks ? chunks : groups;
+  p.group_channels = (chunks + groups - 1) / groups * kChunk;
+  p.groups = (Cs + p.group_channels - 1) / p.group_channels;
+  p.groups = p.groups < 1 ? 1 : p.groups;
+  p.blocks = tiles * p.groups;
   return p;
 }
 
@@ -255,24 +265,27 @@ MMPSLA_HD void set_plan(FusedParams<T, A>& f, const FusedPlan& p) {
   f.TH = p.TH;
   f.tiles_y = p.tiles_y;
   f.tiles_x = p.tiles_x;
+  f.groups = p.groups;
+  f.group_channels = p.group_channels;
   f.ylo = p.ylo;
   f.yhi = p.yhi;
   f.xlo = p.xlo;
   f.xhi = p.xhi;
 }
 
-// Stages kChunk channels [c0, c0 + kChunk) of src (B, C, H, W), image b, into a zero-padded
+// Stages kChunk channels [c0, c0 + kChunk) (those below c_end) of src (B, C, H, W), image b,
+// into a zero-padded
 // (kChunk, rows, cols) tile whose (0, 0) is map position (y0, x0). Threads stride the tile.
 template <typename T, typename A>
-MMPSLA_HD void stage_tile(int t, int nthreads, const T* src, int b, int C, int c0, int H, int W,
-                          int y0, int x0, int rows, int cols, A* tile) {
+MMPSLA_HD void stage_tile(int t, int nthreads, const T* src, int b, int C, int c0, int c_end,
+                          int H, int W, int y0, int x0, int rows, int cols, A* tile) {
   const int64_t HW = static_cast<int64_t>(H) * W;
   const int n = kChunk * rows * cols;
   for (int e = t; e < n; e += nthreads) {
     const int c = e / (rows * cols), r = e % (rows * cols) / cols, x = e % cols;
     const int gy = y0 + r, gx = x0 + x;
     A v = A(0);
-    if (c0 + c < C && inside(gy, gx, H, W)) {
+    if (c0 + c < c_end && inside(gy, gx, H, W)) {
       v = to_acc(src[(static_cast<int64_t>(b) * C + c0 + c) * HW + static_cast<int64_t>(gy) * W + gx]);
     }
     tile[e] = v;
@@ -287,7 +300,10 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
   A* ls = reinterpret_cast<A*>(smem);  // (N, TP): logits -> weights / dc
   A* hs = ls + p.N * TP;               // (kChunk, HR, HC): b or s halo tile
   A* as = hs + kChunk * HS;            // (kChunk, TP): a tile
-  const int blk = ex.block();
+  const int group = ex.block() % p.groups, blk = ex.block() / p.groups;
+  const bool writer = group == 0;  // the block of the tile that writes weights / dc
+  const int cs0 = group * p.group_channels;
+  const int cs1 = cs0 + p.group_channels < p.Cs ? cs0 + p.group_channels : p.Cs;
   const int b = blk / (p.tiles_y * p.tiles_x);
   const int y0 = blk / p.tiles_x % p.tiles_y * p.TH, x0 = blk % p.tiles_x * TW;
   const int H = p.H, W = p.W, N = p.N, nthreads = ex.threads();
@@ -297,11 +313,14 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
     return dy >= p.ylo && dy <= p.yhi && dx >= p.xlo && dx <= p.xhi && dy > -H && dy < H &&
            dx > -W && dx < W;
   };
-  // ---- A: logits over chunks of channels
+  // ---- A: logits over chunks of channels (thread t owns column t of the logits)
+  ex.each([&](int t) {
+    for (int o = 0; o < N; ++o) ls[o * TP + t] = A(0);
+  });
   for (int c0 = 0; c0 < p.Ca; c0 += kChunk) {
     ex.each([&](int t) {
-      stage_tile(t, nthreads, p.a, b, p.Ca, c0, H, W, y0, x0, p.TH, TW, as);
-      stage_tile(t, nthreads, p.b, b, p.Ca, c0, H, W, y0 + p.ylo, x0 + p.xlo, HR, HC, hs);
+      stage_tile(t, nthreads, p.a, b, p.Ca, c0, p.Ca, H, W, y0, x0, p.TH, TW, as);
+      stage_tile(t, nthreads, p.b, b, p.Ca, c0, p.Ca, H, W, y0 + p.ylo, x0 + p.xlo, HR, HC, hs);
     });
     ex.sync();
     ex.each([&](int t) {
@@ -311,7 +330,7 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
       for (int o = 0; o < N; ++o) {
         if (!live(o)) continue;
         const A* bp = hs + (py + p.offsets[2 * o] - p.ylo) * HC + px + p.offsets[2 * o + 1] - p.xlo;
-        A acc = c0 == 0 ? A(0) : ls[o * TP + t];
+        A acc = ls[o * TP + t];
         for (int c = 0; c < kChunk; ++c) acc += ar[c] * bp[c * HS];
         ls[o * TP + t] = acc;
       }
@@ -321,7 +340,7 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
   // ---- B: normalisation (forward) or its gradient (backward), per pixel
   ex.each([&](int t) {
     const int y = y0 + t / TW, x = x0 + t % TW;
-    const bool pixel = y < H && x < W;
+    const bool pixel = y < H && x < W, write = pixel && writer;
     auto valid = [&](int o) {
       return pixel && live(o) && inside(y + p.offsets[2 * o], x + p.offsets[2 * o + 1], H, W);
     };
@@ -348,7 +367,7 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
         s += static_cast<A>(kSumEpsilon);
         for (int o = 0; o < N; ++o) ls[o * TP + t] = valid(o) ? ls[o * TP + t] / s : A(0);
       }
-      if (pixel) {
+      if (write) {
         p.denom[pix] = s;
         for (int o = 0; o < N; ++o) p.weights[at(o)] = ls[o * TP + t];
       }
@@ -369,15 +388,15 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
           dc = p.mode == 0 ? p.saved_weights[at(o)] * diff : diff / d;
         }
         ls[o * TP + t] = dc;
-        if (pixel) p.dc[at(o)] = dc;
+        if (write) p.dc[at(o)] = dc;
       }
     }
   });
   ex.sync();
   // ---- C: aggregation over chunks of channels
-  for (int c0 = 0; c0 < p.Cs; c0 += kChunk) {
+  for (int c0 = cs0; c0 < cs1; c0 += kChunk) {
     ex.each([&](int t) {
-      stage_tile(t, nthreads, p.s, b, p.Cs, c0, H, W, y0 + p.ylo, x0 + p.xlo, HR, HC, hs);
+      stage_tile(t, nthreads, p.s, b, p.Cs, c0, cs1, H, W, y0 + p.ylo, x0 + p.xlo, HR, HC, hs);
     });
     ex.sync();
     ex.each([&](int t) {
@@ -391,7 +410,7 @@ MMPSLA_HD void fused_tile(const Exec& ex, const FusedParams<T, A>& p, unsigned c
         for (int c = 0; c < kChunk; ++c) acc[c] += w * sp[c * HS];
       }
       if (y < H && x < W) {
-        for (int c = 0; c < kChunk && c0 + c < p.Cs; ++c) {
+        for (int c = 0; c < kChunk && c0 + c < cs1; ++c) {
           p.out[(static_cast<int64_t>(b) * p.Cs + c0 + c) * HW + static_cast<int64_t>(y) * W + x] =
               from_acc<T>(acc[c]);
         }

@@ -3,6 +3,7 @@
 // compiler): tensors, tile plan and kernel parameters are built here once; a `Launcher`
 // runs the kernels, on the GPU (<<<...>>>) or on the CPU (HostGrid).
 //   Launcher::smem_limit()                      shared memory per block the plan may use
+//   Launcher::target_blocks()                   blocks wanted to fill the device
 //   Launcher::fused<T, A, kBackward>(plan, p)   psla_fused_kernel
 //   Launcher::transposed<T, A>(p, total)        psla_transposed_kernel over `total` outputs
 // T is the storage type seen by the kernels (S = the torch scalar type, reinterpreted).
@@ -54,9 +55,10 @@ FusedParams<T, A> fused_params(const FusedPlan& plan, const at::Tensor& offsets,
 }
 
 template <typename A, class Launcher>
-FusedPlan checked_plan(const std::vector<int>& flat, int N, int B, int H, int W,
+FusedPlan checked_plan(const std::vector<int>& flat, int N, int B, int H, int W, int Cs,
                        const Launcher& launch) {
-  const FusedPlan plan = plan_fused(flat.data(), N, B, H, W, sizeof(A), launch.smem_limit());
+  const FusedPlan plan = plan_fused(flat.data(), N, B, H, W, Cs, sizeof(A), launch.smem_limit(),
+                                    launch.target_blocks());
   TORCH_CHECK(plan.smem_bytes <= launch.smem_limit(), "psla (CUDA): ", N,
               " offsets need ", plan.smem_bytes, " bytes of shared memory per block, more than ",
               launch.smem_limit(), "; use fewer offsets");
@@ -83,7 +85,7 @@ std::vector<at::Tensor> run_forward(const at::Tensor& query_in, const at::Tensor
   }
   const std::vector<int> flat = flat_offsets(offs);
   const at::Tensor offsets = offsets_on(flat, query.device());
-  const FusedPlan plan = checked_plan<A>(flat, N, B, H, W, launch);
+  const FusedPlan plan = checked_plan<A>(flat, N, B, H, W, Cv, launch);
   FusedParams<T, A> p = fused_params<T, A>(plan, offsets, N, B, H, W, normalize);
   p.a = ptr<T, S>(query);
   p.b = ptr<T, S>(key);
@@ -125,7 +127,7 @@ std::vector<at::Tensor> run_backward(const at::Tensor& grad_out_in, const at::Te
   at::Tensor dc = at::empty_like(weights);
   const std::vector<int> flat = flat_offsets(offs);
   const at::Tensor offsets = offsets_on(flat, query.device());
-  const FusedPlan plan = checked_plan<A>(flat, N, B, H, W, launch);
+  const FusedPlan plan = checked_plan<A>(flat, N, B, H, W, C, launch);
   // dc and grad_query in one pass: logits from <grad_out, value>, aggregation over key
   FusedParams<T, A> p = fused_params<T, A>(plan, offsets, N, B, H, W, normalize);
   p.a = ptr<T, S>(grad_out);
