@@ -40,29 +40,37 @@ T* ptr(const at::Tensor& t) {
   return reinterpret_cast<T*>(t.data_ptr<S>());
 }
 
+// Offsets on the device, tile plan and the kernel parameters common to both directions.
 template <typename T, typename A>
-FusedParams<T, A> fused_params(const FusedPlan& plan, const at::Tensor& offsets, int N, int B,
-                               int H, int W, int64_t normalize) {
-  FusedParams<T, A> p{};
-  p.offsets = offsets.data_ptr<int>();
+struct FusedLaunch {
+  at::Tensor offsets;  // (N, 2) int32 on the inputs' device
+  FusedPlan plan;
+  FusedParams<T, A> params;
+};
+
+template <typename T, typename A, class Launcher>
+FusedLaunch<T, A> prepare_fused(const Offsets& offs, const at::Tensor& like, int Cs,
+                                int64_t normalize, const Launcher& launch) {
+  const int N = static_cast<int>(offs.size()), B = static_cast<int>(like.size(0)),
+            H = static_cast<int>(like.size(2)), W = static_cast<int>(like.size(3));
+  const std::vector<int> flat = flat_offsets(offs);
+  FusedLaunch<T, A> f;
+  f.offsets = offsets_on(flat, like.device());
+  f.plan = plan_fused(flat.data(), N, B, H, W, Cs, sizeof(A), launch.smem_limit(),
+                      launch.target_blocks());
+  TORCH_CHECK(f.plan.smem_bytes <= launch.smem_limit(), "psla (CUDA): ", N,
+              " offsets need ", f.plan.smem_bytes, " bytes of shared memory per block, more than ",
+              launch.smem_limit(), "; use fewer offsets");
+  FusedParams<T, A>& p = f.params;
+  p = FusedParams<T, A>{};
+  p.offsets = f.offsets.template data_ptr<int>();
   p.N = N;
   p.B = B;
   p.H = H;
   p.W = W;
   p.mode = static_cast<int>(normalize);
-  set_plan(p, plan);
-  return p;
-}
-
-template <typename A, class Launcher>
-FusedPlan checked_plan(const std::vector<int>& flat, int N, int B, int H, int W, int Cs,
-                       const Launcher& launch) {
-  const FusedPlan plan = plan_fused(flat.data(), N, B, H, W, Cs, sizeof(A), launch.smem_limit(),
-                                    launch.target_blocks());
-  TORCH_CHECK(plan.smem_bytes <= launch.smem_limit(), "psla (CUDA): ", N,
-              " offsets need ", plan.smem_bytes, " bytes of shared memory per block, more than ",
-              launch.smem_limit(), "; use fewer offsets");
-  return plan;
+  set_plan(p, f.plan);
+  return f;
 }
 
 // Returns {out, weights, denom}; inputs validated by the dispatcher (bindings.cpp).
@@ -83,10 +91,8 @@ std::vector<at::Tensor> run_forward(const at::Tensor& query_in, const at::Tensor
   if (out.numel() == 0 || weights.numel() == 0) {
     return {out.zero_(), weights.zero_(), denom.zero_()};
   }
-  const std::vector<int> flat = flat_offsets(offs);
-  const at::Tensor offsets = offsets_on(flat, query.device());
-  const FusedPlan plan = checked_plan<A>(flat, N, B, H, W, Cv, launch);
-  FusedParams<T, A> p = fused_params<T, A>(plan, offsets, N, B, H, W, normalize);
+  FusedLaunch<T, A> f = prepare_fused<T, A>(offs, query, Cv, normalize, launch);
+  FusedParams<T, A>& p = f.params;
   p.a = ptr<T, S>(query);
   p.b = ptr<T, S>(key);
   p.Ca = C;
@@ -95,7 +101,7 @@ std::vector<at::Tensor> run_forward(const at::Tensor& query_in, const at::Tensor
   p.Cs = Cv;
   p.weights = weights.data_ptr<A>();
   p.denom = denom.data_ptr<A>();
-  launch.template fused<T, A, false>(plan, p);
+  launch.template fused<T, A, false>(f.plan, p);
   return {out, weights, denom};
 }
 
@@ -125,11 +131,9 @@ std::vector<at::Tensor> run_backward(const at::Tensor& grad_out_in, const at::Te
     return {grad_query.zero_(), grad_key.zero_(), grad_value.zero_()};
   }
   at::Tensor dc = at::empty_like(weights);
-  const std::vector<int> flat = flat_offsets(offs);
-  const at::Tensor offsets = offsets_on(flat, query.device());
-  const FusedPlan plan = checked_plan<A>(flat, N, B, H, W, C, launch);
   // dc and grad_query in one pass: logits from <grad_out, value>, aggregation over key
-  FusedParams<T, A> p = fused_params<T, A>(plan, offsets, N, B, H, W, normalize);
+  FusedLaunch<T, A> f = prepare_fused<T, A>(offs, query, C, normalize, launch);
+  FusedParams<T, A>& p = f.params;
   p.a = ptr<T, S>(grad_out);
   p.b = ptr<T, S>(value);
   p.Ca = Cv;
@@ -140,9 +144,9 @@ std::vector<at::Tensor> run_backward(const at::Tensor& grad_out_in, const at::Te
   p.saved_denom = denom.data_ptr<A>();
   p.grad_weights = grad_weights.defined() ? grad_weights.data_ptr<A>() : nullptr;
   p.dc = dc.data_ptr<A>();
-  launch.template fused<T, A, true>(plan, p);
+  launch.template fused<T, A, true>(f.plan, p);
   // grad_key = transposed(dc, query), grad_value = transposed(weights, grad_out)
-  const int* off = offsets.data_ptr<int>();
+  const int* off = p.offsets;
   const int64_t HW = static_cast<int64_t>(H) * W;
   launch.template transposed<T, A>(
       TransposedParams<T, A>{dc.data_ptr<A>(), ptr<T, S>(query), ptr<T, S>(grad_key), off, B, C,
