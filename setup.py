@@ -6,11 +6,15 @@ The extension ``mmpsla._ext`` is built from ``ops/csrc``:
 * the CUDA kernels are added when ``FORCE_CUDA=1`` is set or when torch sees a CUDA
   device and a CUDA toolkit (``TORCH_CUDA_ARCH_LIST`` selects the architectures, as
   for any torch extension);
-* ``MMPSLA_WITH_OPS=0`` skips the extension entirely: the package then falls back to
-  the pure-PyTorch reference and warns on import.
+* ``MMPSLA_WITH_OPS=0`` skips the extension entirely: the operator then refuses to run
+  unless ``MMPSLA_ALLOW_REFERENCE_OP=1`` allows the slow pure-PyTorch reference.
+
+The fingerprint of ``ops/csrc`` (``mmpsla/ops/source_hash.py``) is compiled in, so that
+an extension older than its sources is detected at run time.
 """
 
 import glob
+import importlib.util
 import os
 import os.path as osp
 
@@ -43,6 +47,22 @@ def want_cuda() -> bool:
     return torch.cuda.is_available() and CUDA_HOME is not None
 
 
+def write_source_hash_header() -> str:
+    """Writes build/mmpsla_generated/mmpsla_source_hash.h; returns its folder."""
+    path = osp.join(ROOT, 'mmpsla', 'ops', 'source_hash.py')
+    spec = importlib.util.spec_from_file_location('_mmpsla_source_hash', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = osp.join(ROOT, 'build', 'mmpsla_generated')
+    os.makedirs(folder, exist_ok=True)
+    text = f'#define MMPSLA_SOURCE_HASH "{module.source_hash(osp.join(ROOT, CSRC))}"\n'
+    header = osp.join(folder, 'mmpsla_source_hash.h')
+    if not osp.exists(header) or open(header).read() != text:
+        with open(header, 'w') as f:
+            f.write(text)
+    return folder
+
+
 def get_extensions() -> list:
     if os.getenv('MMPSLA_WITH_OPS', '1') == '0':
         return []
@@ -63,7 +83,7 @@ def get_extensions() -> list:
         ext_cls(
             name='mmpsla._ext',
             sources=sources,
-            include_dirs=[osp.join(ROOT, CSRC)],
+            include_dirs=[osp.join(ROOT, CSRC), write_source_hash_header()],
             define_macros=define_macros,
             extra_compile_args=extra,
             extra_link_args=['-fopenmp'],

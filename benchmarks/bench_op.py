@@ -1,8 +1,15 @@
 """Side-by-side benchmark of the compiled PSLA operator and its pure-PyTorch reference.
 
-For each size it prints, for the compiled op (``mmpsla._ext``) and the reference: forward
-time, forward+backward time, the peak extra memory of a forward and of a forward+backward
-pass, and the ratios reference / compiled (time) and compiled / reference (memory).
+For each size and (CPU) thread count it prints, for the compiled op (``mmpsla._ext``) and
+the reference, measured in one run with the runs interleaved: forward and forward+backward
+time (median and best of ``--repeat``), the achieved GFLOP/s against the machine's measured
+peak (a float32/float64 GEMM at the same thread count, timed here), the ratios
+reference / compiled, and the peak extra memory of a forward and of a forward+backward pass.
+A reference pass slower than 2 s is timed once. The machine may be shared: read the ratios,
+which compare runs taken side by side, rather than the absolute times.
+
+* FLOPs count the valid (pixel, offset) pairs: the forward does 2 N_valid (C + Cv) (the
+  affinities and the aggregation), the backward twice that.
 
 * CPU memory is the peak resident-set growth of a fresh subprocess per measurement (the
   kernel's high-water mark is reset through /proc/self/clear_refs just before the pass,
@@ -14,7 +21,7 @@ pass, and the ratios reference / compiled (time) and compiled / reference (memor
 
 Example::
 
-    python benchmarks/bench_op.py --device cpu --repeat 5 --sizes paper large
+    python benchmarks/bench_op.py --device cpu --threads 1 2 --repeat 5 --sizes paper large
 """
 
 import argparse
@@ -88,17 +95,50 @@ def sync(device):
 
 
 def time_pass(fn, problem, offsets, args, backward):
+    """Times of one pass (ms): one if a pass takes over 2 s, else ``args.repeat`` after a
+    warm-up."""
     q, k, v, grad = problem
-    run_pass(fn, q, k, v, grad, offsets, args.normalize, backward)  # warm-up
+    sync(args.device)
+    t0 = time.perf_counter()
+    run_pass(fn, q, k, v, grad, offsets, args.normalize, backward)
+    sync(args.device)
+    first = time.perf_counter() - t0
+    if first > 2.0:
+        return [first * 1e3]
     times = []
     for _ in range(args.repeat):
         sync(args.device)
         t0 = time.perf_counter()
         run_pass(fn, q, k, v, grad, offsets, args.normalize, backward)
         sync(args.device)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2] * 1e3  # median, ms
+        times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def median(times):
+    return sorted(times)[len(times) // 2]
+
+
+def gemm_peak(device, dtype, n=1536, repeat=5):
+    """Measured matrix-multiply throughput (GFLOP/s): the machine's practical FMA peak."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    a @ b
+    best = float('inf')
+    for _ in range(repeat):
+        sync(device)
+        t0 = time.perf_counter()
+        a @ b
+        sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def forward_flops(dims, offsets):
+    """FLOPs of one forward: 2 (C + Cv) per valid (pixel, offset) pair."""
+    b, c, cv, h, w = dims
+    valid = sum(max(0, h - abs(dy)) * max(0, w - abs(dx)) for dy, dx in offsets.tolist())
+    return 2 * b * valid * (c + cv)
 
 
 def _rss_kib():
@@ -147,8 +187,9 @@ def measure_memory(impl, dims, args, backward):
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if proc.returncode != 0:
+        raise RuntimeError(f'memory measurement of {spec} failed:\n{proc.stderr[-2000:]}')
     return float(proc.stdout.strip().splitlines()[-1])
 
 
@@ -177,10 +218,50 @@ def maybe_correlation_sampler(problem, args):
     return (time.perf_counter() - t0) / args.repeat * 1e3
 
 
+def measure_size(name, dims, offsets, args):
+    """Times (and memory) of both implementations for one size at the current threads."""
+    problem = make_problem(dims, args.device, args.dtype)
+    times = {(impl, bwd): [] for impl in IMPLS for bwd in (False, True)}
+    for backward in (False, True):  # interleaved: compiled, reference, compiled, ...
+        for _ in range(1 if args.repeat == 1 else 2):
+            for impl, fn in IMPLS.items():
+                times[impl, backward] += time_pass(fn, problem, offsets, args, backward)
+    return times
+
+
+def print_size(name, dims, offsets, times, peak, args, mem):
+    flops = forward_flops(dims, offsets)
+    threads = f'{torch.get_num_threads()}' if args.device == 'cpu' else '-'
+    row = {}
+    for impl in IMPLS:
+        fwd, both = times[impl, False], times[impl, True]
+        row[impl] = (median(fwd), median(both))
+        rate_f, rate_b = flops / median(fwd) / 1e6, 3 * flops / median(both) / 1e6
+        cells = (
+            f'{median(fwd):>9.2f} ({min(fwd):>8.2f}){median(both):>11.2f} ({min(both):>9.2f})'
+            f'{rate_f:>9.1f}{rate_f / peak:>7.0%}{rate_b:>9.1f}{rate_b / peak:>7.0%}'
+        )
+        if mem is not None:
+            cells += f'{mem[impl][0]:>9.1f}{mem[impl][1]:>9.1f}'
+        label = f'{name} {dims}' if impl == 'compiled' else ''
+        print(f'{label:<30}{threads:>4} {impl:<10}{cells}')
+    c, r = row['compiled'], row['reference']
+    line = f'{"":<30}{"":>4} {"ratio":<10}{r[0] / c[0]:>8.1f}x {"":>10}{r[1] / c[1]:>10.1f}x'
+    print(line + '   (reference / compiled, medians)')
+    if args.device == 'cuda':
+        moved = forward_bytes(dims, len(offsets), args.dtype)
+        achieved = moved / (c[0] * 1e-3) / 1e9
+        print(
+            f'{"":<35}forward moves >= {moved / 1e6:.1f} MB: {achieved:.0f} GB/s achieved, '
+            f'DRAM bound {moved / (args.peak_bandwidth * 1e9) * 1e3:.3f} ms '
+            f'({achieved / args.peak_bandwidth:.0%} of {args.peak_bandwidth:.0f} GB/s)'
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
-    parser.add_argument('--repeat', type=int, default=5, help='timed runs (median reported)')
+    parser.add_argument('--repeat', type=int, default=5, help='timed runs per round (2 rounds)')
     parser.add_argument(
         '--sizes',
         nargs='+',
@@ -197,14 +278,14 @@ def main():
         '--peak-bandwidth',
         type=float,
         default=3350.0,
-        help='DRAM bandwidth bound in GB/s (CUDA only; 3350 = H100 SXM)',
+        help='DRAM bandwidth bound in GB/s (CUDA only; 3350 = H100 SXM, 4800 = H200)',
     )
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument(
+        '--threads', type=int, nargs='+', default=[1, 2], help='torch CPU thread counts'
+    )
     parser.add_argument('--no-memory', action='store_true', help='skip the memory columns')
     parser.add_argument('--_memory-child', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args._memory_child:
         spec = json.loads(args._memory_child)
         torch.set_num_threads(spec['threads'])
@@ -226,72 +307,55 @@ def main():
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda needs a CUDA device')
     if not ext_available():
-        print('WARNING: mmpsla._ext is not built; "compiled" falls back to the reference')
+        parser.error('mmpsla._ext is not built or is stale: run `make ext` first')
     offsets = psla_offsets(args.d)
-    where = (
-        torch.cuda.get_device_name()
-        if args.device == 'cuda'
-        else f'CPU, {torch.get_num_threads()} threads'
-    )
+    where = torch.cuda.get_device_name() if args.device == 'cuda' else 'CPU'
     print(
         f'PSLA op benchmark: {where}, torch {torch.__version__}, {args.dtype}, '
-        f'normalize={args.normalize}, d={args.d} (N={len(offsets)}), '
-        f'median of {args.repeat} runs'
+        f'normalize={args.normalize}, d={args.d} (N={len(offsets)}); time: median (best) '
+        f'of {2 * args.repeat} interleaved runs; GFLOP/s of the median; % of the GEMM peak '
+        '(measured at the same thread count)'
     )
     header = (
-        f'{"size (B,C,Cv,H,W)":<32}{"impl":<11}{"fwd ms":>10}{"fwd+bwd ms":>12}'
-        f'{"fwd MiB":>10}{"fwd+bwd MiB":>13}'
+        f'{"size (B,C,Cv,H,W)":<30}{"thr":>4} {"impl":<10}{"fwd ms":>9} {"(best)":>9}'
+        f'{"f+b ms":>11} {"(best)":>10}{"fwd GF/s":>9}{"peak":>7}{"f+b GF/s":>9}{"peak":>7}'
     )
+    if not args.no_memory:
+        header += f'{"fwd MiB":>9}{"f+b MiB":>9}'
+    thread_counts = args.threads if args.device == 'cpu' else [torch.get_num_threads()]
+    # the GEMM peak is re-measured before every block and the best kept (shared machine)
+    peaks = {}
+    for threads in thread_counts:
+        torch.set_num_threads(threads)
+        peaks[threads] = gemm_peak(args.device, args.dtype)
     print(header)
     print('-' * len(header))
     for name, dims in args.sizes:
-        problem = make_problem(dims, args.device, args.dtype)
-        row = {}
-        for impl, fn in IMPLS.items():
-            fwd = time_pass(fn, problem, offsets, args, backward=False)
-            both = time_pass(fn, problem, offsets, args, backward=True)
-            mem = (
-                (None, None)
-                if args.no_memory
-                else tuple(measure_memory(impl, dims, args, backward) for backward in (False, True))
-            )
-            row[impl] = (fwd, both) + mem
-            cells = ''.join(f'{v:>10.1f}' if v is not None else f'{"-":>10}' for v in mem)
-            label = f'{name} {dims}' if impl == 'compiled' else ''
-            print(f'{label:<32}{impl:<11}{fwd:>10.2f}{both:>12.2f}{cells[:10]}{cells[10:]:>13}')
-        c, r = row['compiled'], row['reference']
-        ratio = f'{"":<32}{"ratio":<11}{r[0] / c[0]:>9.1f}x{r[1] / c[1]:>11.1f}x'
+        mem = None
         if not args.no_memory:
-            ratio += f'{c[2] / r[2]:>10.2f}{c[3] / r[3]:>13.2f}'
-        print(ratio + '   (time: reference/compiled, memory: compiled/reference)')
-        if not args.no_memory:
-            # what any implementation must hold: out, and for fwd+bwd also the 3 input grads
-            item = torch.empty((), dtype=args.dtype).element_size()
-            b, ch, cv, h, w = dims
-            floor = (b * cv * h * w * item / 2**20, b * (2 * ch + 2 * cv) * h * w * item / 2**20)
-            extra = [(x[2] - floor[0], x[3] - floor[1]) for x in (c, r)]
-            print(
-                f'{"":<32}{"scratch":<11}{"":>22}{extra[0][0]:>10.1f}{extra[0][1]:>13.1f}'
-                f'   compiled, beyond out (+ grads): {floor[0]:.1f} / {floor[1]:.1f} MiB'
-            )
-            print(
-                f'{"":<32}{"":<11}{"":>22}{extra[1][0]:>10.1f}{extra[1][1]:>13.1f}'
-                '   reference, same'
-            )
-        if args.device == 'cuda':
-            moved = forward_bytes(dims, len(offsets), args.dtype)
-            achieved = moved / (c[0] * 1e-3) / 1e9
-            print(
-                f'{"":<32}forward moves >= {moved / 1e6:.1f} MB: {achieved:.0f} GB/s achieved, '
-                f'DRAM bound {moved / (args.peak_bandwidth * 1e9) * 1e3:.3f} ms '
-                f'({achieved / args.peak_bandwidth:.0%} of {args.peak_bandwidth:.0f} GB/s)'
-            )
-        sampler = maybe_correlation_sampler(problem, args)
+            torch.set_num_threads(thread_counts[-1])
+            mem = {
+                impl: tuple(measure_memory(impl, dims, args, bwd) for bwd in (False, True))
+                for impl in IMPLS
+            }
+        for threads in thread_counts:
+            torch.set_num_threads(threads)
+            peaks[threads] = max(peaks[threads], gemm_peak(args.device, args.dtype))
+            times = measure_size(name, dims, offsets, args)
+            print_size(name, dims, offsets, times, peaks[threads], args, mem)
+            mem = None  # memory does not depend on the threads: printed once
+        sampler = maybe_correlation_sampler(make_problem(dims, args.device, args.dtype), args)
         if sampler is not None:
             print(
-                f'{"":<32}spatial-correlation-sampler affinity only (dense '
+                f'{"":<35}spatial-correlation-sampler affinity only (dense '
                 f'{2 * args.d + 1}x{2 * args.d + 1}): {sampler:.2f} ms'
             )
+    print(
+        'measured GEMM peak (best of all blocks): '
+        + ', '.join(f'{peaks[t]:.1f} GFLOP/s at {t} thread(s)' for t in thread_counts)
+    )
+    if not args.no_memory:
+        print('memory: peak extra MiB of one pass (RSS growth in a fresh process on CPU)')
 
 
 if __name__ == '__main__':

@@ -3,10 +3,16 @@
 ``mmpsla::sparse_local_attention_forward`` / ``..._backward`` wrap the kernels of the
 extension ``mmpsla._ext`` (C++ CPU, CUDA). They are ``torch.library`` custom ops with fake
 (meta) implementations and a registered autograd formula, so modules using them work
-under ``torch.compile`` without graph breaks. Without the extension,
-:func:`sparse_local_attention` falls back to the pure-PyTorch reference and warns once.
+under ``torch.compile`` without graph breaks.
+
+No silent slow path: when the extension is missing, older than the sources in this
+checkout (stale), or built without CUDA for a CUDA input, :func:`sparse_local_attention`
+raises a ``RuntimeError`` that says how to build it. Setting the environment variable
+``MMPSLA_ALLOW_REFERENCE_OP=1`` allows the pure-PyTorch reference instead (one warning).
 """
 
+import os
+import os.path as osp
 import warnings
 from typing import Optional, Sequence, Tuple, Union
 
@@ -14,31 +20,54 @@ import torch
 from torch import Tensor
 
 from .reference import _reference
+from .source_hash import source_hash
 from .validation import check_inputs
 
 try:  # the compiled extension is optional
     from mmpsla import _ext
-except ImportError:  # pragma: no cover - exercised by monkeypatching _ext in the tests
+
+    _IMPORT_ERROR = ''
+except ImportError as e:  # pragma: no cover - exercised by monkeypatching _ext in the tests
     _ext = None
+    _IMPORT_ERROR = f' ({e})'
 
-__all__ = ['sparse_local_attention', 'ext_available']
+__all__ = ['sparse_local_attention', 'ext_available', 'ALLOW_REFERENCE_ENV']
 
-_BUILD_HINT = (
-    'mmpsla._ext (the compiled PSLA operator) is not built; falling back to the slower '
-    'pure-PyTorch reference. Build it with `make ext` or '
-    '`python setup.py build_ext --inplace` in the mmpsla checkout.'
+#: environment variable that allows the pure-PyTorch reference when the extension is unusable
+ALLOW_REFERENCE_ENV = 'MMPSLA_ALLOW_REFERENCE_OP'
+_CSRC = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'ops', 'csrc')
+_BUILD = 'Build it with `make ext` (or `python setup.py build_ext --inplace`) in the checkout'
+_BUILD_HINT = f'mmpsla._ext (the compiled PSLA operator) is not built{_IMPORT_ERROR}. {_BUILD}.'
+_STALE_HINT = (
+    'mmpsla._ext is stale: it was built from other sources than the ones in {csrc} '
+    '(fingerprint {built} != {current}). Rebuild it: `make ext`.'
 )
 _NO_CUDA_HINT = (
-    'mmpsla._ext was built without CUDA kernels; CUDA inputs use the slower pure-PyTorch '
-    'reference. Rebuild it on a CUDA machine (`make ext`, or FORCE_CUDA=1 '
-    'python setup.py build_ext --inplace).'
+    'mmpsla._ext was built without CUDA kernels, and the input is on CUDA. Rebuild it on a '
+    'CUDA machine (`FORCE_CUDA=1 make ext`).'
 )
 _warned = set()
 
 
+def _stale_problem(ext) -> Optional[str]:
+    """Why ``ext`` does not match the sources of this checkout, or None (also when the
+    sources are not there, e.g. in an installed wheel)."""
+    if ext is None or not osp.isdir(_CSRC):
+        return None
+    built = ext.source_hash() if hasattr(ext, 'source_hash') else 'unknown (older build)'
+    current = source_hash(_CSRC)
+    return (
+        None if built == current else _STALE_HINT.format(csrc=_CSRC, built=built, current=current)
+    )
+
+
+# computed once at import: the call path below only reads it (torch.compile traces it)
+_STALE = _stale_problem(_ext)
+
+
 def ext_available() -> bool:
-    """Whether the compiled extension ``mmpsla._ext`` is importable."""
-    return _ext is not None
+    """Whether the compiled extension ``mmpsla._ext`` is importable and up to date."""
+    return _ext is not None and _STALE is None
 
 
 def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -110,17 +139,38 @@ def _backward(ctx, grad_out, grad_weights, grad_denom):
 _forward_op.register_autograd(_backward, setup_context=_setup_context)
 
 
+def _allow_reference() -> bool:
+    return os.environ.get(ALLOW_REFERENCE_ENV, '0').strip().lower() in ('1', 'true', 'yes')
+
+
 def _use_ext(query: Tensor) -> bool:
-    """Whether the compiled kernels serve ``query``'s device; warns once when they cannot."""
+    """Whether the compiled kernels serve ``query``'s device.
+
+    Raises:
+        RuntimeError: when they cannot (missing, stale, or no CUDA kernels for a CUDA input)
+            and ``MMPSLA_ALLOW_REFERENCE_OP=1`` is not set; with it set, warns once and
+            returns False (the caller then runs the reference).
+    """
     if _ext is None:
         hint = _BUILD_HINT
+    elif _STALE is not None:
+        hint = _STALE
     elif query.device.type == 'cpu' or (query.device.type == 'cuda' and _ext.has_cuda()):
         return True
     else:
         hint = _NO_CUDA_HINT
+    if not _allow_reference():
+        raise RuntimeError(
+            f'{hint} Refusing to fall back to the pure-PyTorch reference, which is many times '
+            f'slower; set {ALLOW_REFERENCE_ENV}=1 to allow it.'
+        )
     if hint not in _warned:
         _warned.add(hint)
-        warnings.warn(hint, RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f'{hint} {ALLOW_REFERENCE_ENV} is set: using the slower pure-PyTorch reference.',
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return False
 
 
@@ -146,8 +196,8 @@ def sparse_local_attention(
 
     Differentiable in query, key and value (and through the returned weights); offsets are
     static integers. float32/float64 on CPU and CUDA, float16/bfloat16 on CUDA (float32
-    accumulation). Falls back to :func:`sparse_local_attention_reference` (with a warning)
-    when the extension is not built.
+    accumulation). Runs :func:`sparse_local_attention_reference` instead only when the
+    extension is unusable and ``MMPSLA_ALLOW_REFERENCE_OP=1`` is set (see the module doc).
 
     Args:
         query: (B, C, H, W), e.g. g(F^{t+ε}).
@@ -163,6 +213,8 @@ def sparse_local_attention(
 
     Raises:
         ValueError: naming the argument, for malformed inputs.
+        RuntimeError: when the extension is missing, stale or lacks CUDA kernels for a CUDA
+            input, unless ``MMPSLA_ALLOW_REFERENCE_OP=1`` is set.
     """
     query, key, value, offsets, mode = check_inputs(query, key, value, offsets, normalize)
     if _use_ext(query):

@@ -20,7 +20,7 @@
 
 #include <torch/extension.h>
 
-#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -30,37 +30,53 @@ enum class Normalize : int64_t { kSoftmax = 0, kSum = 1 };
 
 constexpr double kSumEps = 1e-6;
 
-// Checks shapes/dtypes/devices of the forward inputs (names the bad argument).
-void check_forward_inputs(const at::Tensor& query, const at::Tensor& key,
-                          const at::Tensor& value, const at::Tensor& offsets,
-                          int64_t normalize);
+using Offsets = std::vector<std::pair<int, int>>;
 
-// Offsets as a host vector of (dy, dx) int pairs, checked to be (N, 2) integer and
-// to fit in int32.
-std::vector<std::pair<int, int>> offsets_to_host(const at::Tensor& offsets);
+// The launchers below take inputs already validated by the dispatcher in bindings.cpp (the
+// one place in C++ where the operator's arguments are checked) and offsets as host (dy, dx)
+// pairs. grad_weights may be an undefined tensor.
 
 // Returns {out, weights, denom}.
 std::vector<at::Tensor> psla_forward_cpu(const at::Tensor& query, const at::Tensor& key,
-                                         const at::Tensor& value, const at::Tensor& offsets,
+                                         const at::Tensor& value, const Offsets& offsets,
                                          int64_t normalize);
 
-// Returns {grad_query, grad_key, grad_value}. grad_weights may be undefined.
+// Returns {grad_query, grad_key, grad_value}.
 std::vector<at::Tensor> psla_backward_cpu(const at::Tensor& grad_out,
-                                          const std::optional<at::Tensor>& grad_weights,
+                                          const at::Tensor& grad_weights,
                                           const at::Tensor& query, const at::Tensor& key,
-                                          const at::Tensor& value, const at::Tensor& offsets,
+                                          const at::Tensor& value, const Offsets& offsets,
                                           const at::Tensor& weights, const at::Tensor& denom,
                                           int64_t normalize);
 
+// Fingerprint of the sources the extension was built from (source_hash.cpp).
+const char* source_hash();
+
+// Forces the CPU kernels' instruction set ("base", "avx2", "avx512"; capped at what the CPU
+// supports; "" keeps it) and returns the previous one. For tests and benchmarks.
+std::string set_cpu_isa(const std::string& name);
+
+// The CUDA kernels run on the CPU (cpu/cuda_kernels_on_cpu.cpp), for tests: CPU tensors,
+// float32/float64/float16/bfloat16, same results and dtypes as the CUDA launchers.
+std::vector<at::Tensor> psla_forward_cuda_kernels_on_cpu(const at::Tensor& query,
+                                                         const at::Tensor& key,
+                                                         const at::Tensor& value,
+                                                         const Offsets& offsets,
+                                                         int64_t normalize);
+std::vector<at::Tensor> psla_backward_cuda_kernels_on_cpu(
+    const at::Tensor& grad_out, const at::Tensor& grad_weights, const at::Tensor& query,
+    const at::Tensor& key, const at::Tensor& value, const Offsets& offsets,
+    const at::Tensor& weights, const at::Tensor& denom, int64_t normalize);
+
 #ifdef MMPSLA_WITH_CUDA
 std::vector<at::Tensor> psla_forward_cuda(const at::Tensor& query, const at::Tensor& key,
-                                          const at::Tensor& value, const at::Tensor& offsets,
+                                          const at::Tensor& value, const Offsets& offsets,
                                           int64_t normalize);
 
 std::vector<at::Tensor> psla_backward_cuda(const at::Tensor& grad_out,
-                                           const std::optional<at::Tensor>& grad_weights,
+                                           const at::Tensor& grad_weights,
                                            const at::Tensor& query, const at::Tensor& key,
-                                           const at::Tensor& value, const at::Tensor& offsets,
+                                           const at::Tensor& value, const Offsets& offsets,
                                            const at::Tensor& weights, const at::Tensor& denom,
                                            int64_t normalize);
 #endif

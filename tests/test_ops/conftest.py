@@ -13,7 +13,7 @@ def require_ext() -> None:
     """The compiled extension must be built, unless the build was disabled on purpose."""
     if os.environ.get('MMPSLA_WITH_OPS') == '0':
         pytest.skip('extension build disabled (MMPSLA_WITH_OPS=0)')
-    assert ext_available(), 'mmpsla._ext is not built: run `make ext`'
+    assert ext_available(), 'mmpsla._ext is not built or is stale: run `make ext`'
 
 
 def make_inputs(b, c, cv, h, w, dtype=torch.float64, non_negative=False, seed=0, device='cpu'):

@@ -67,6 +67,7 @@ def test_custom_op_passes_opcheck(require_ext):
 def test_torch_compile_with_reference_fallback(monkeypatch):
     monkeypatch.setattr(psla_op, '_ext', None)
     monkeypatch.setattr(psla_op, '_warned', {psla_op._BUILD_HINT})  # already warned
+    monkeypatch.setenv('MMPSLA_ALLOW_REFERENCE_OP', '1')
     torch._dynamo.reset()
     eager, compiled = _eager_and_compiled(TinyAlign(), 'eager', False)
     for a, b in zip(eager, compiled):

@@ -1,5 +1,6 @@
-"""CUDA kernels: a compile check of the CUDA-only kernel header (needs nvcc, no GPU) and
-runtime checks against the reference (need a GPU)."""
+"""CUDA kernels: a compile check of the kernel header (needs nvcc, no GPU) and runtime checks
+against the reference (need a GPU). The same kernels run on the CPU on every CI run:
+tests/test_ops/test_cuda_kernels_on_cpu.py."""
 
 import os
 import os.path as osp
@@ -20,23 +21,13 @@ INSTANTIATIONS = r"""
 
 namespace mmpsla {
 namespace cuda {
-#define MMPSLA_INSTANTIATE(T)                                                              \
-  template __global__ void psla_correlate_kernel<T, AccType<T>::type>(                    \
-      const T*, const T*, const AccType<T>::type*, AccType<T>::type*, const int*, int, int, \
-      int, int, int);                                                                       \
-  template __global__ void psla_aggregate_kernel<T, AccType<T>::type, false>(             \
-      const AccType<T>::type*, const T*, T*, const int*, int, int, int, int, int);          \
-  template __global__ void psla_aggregate_kernel<T, AccType<T>::type, true>(              \
-      const AccType<T>::type*, const T*, T*, const int*, int, int, int, int, int);
-// the normalisation kernels run in the accumulation type (float or double)
-#define MMPSLA_INSTANTIATE_ACC(A)                                                           \
-  template __global__ void psla_normalize_kernel<A>(A*, A*, const int*, int, int, int, int,  \
-                                                    int);                                    \
-  template __global__ void psla_normalize_backward_kernel<A>(A*, const A*, const A*,         \
-                                                             const int*, int, int, int, int, \
-                                                             int);
-MMPSLA_INSTANTIATE_ACC(float)
-MMPSLA_INSTANTIATE_ACC(double)
+#define MMPSLA_INSTANTIATE(T)                                                                   \
+  template __global__ void psla_fused_kernel<T, AccType<T>::type, false>(                      \
+      FusedParams<T, AccType<T>::type>);                                                        \
+  template __global__ void psla_fused_kernel<T, AccType<T>::type, true>(                       \
+      FusedParams<T, AccType<T>::type>);                                                        \
+  template __global__ void psla_transposed_kernel<T, AccType<T>::type>(                        \
+      TransposedParams<T, AccType<T>::type>);
 MMPSLA_INSTANTIATE(float)
 MMPSLA_INSTANTIATE(double)
 MMPSLA_INSTANTIATE(__half)
@@ -44,6 +35,8 @@ MMPSLA_INSTANTIATE(__nv_bfloat16)
 }  // namespace cuda
 }  // namespace mmpsla
 """
+KERNELS = ('psla_fused_kernel', 'psla_transposed_kernel')
+DTYPES = ('float', 'double', '__half', '__nv_bfloat16')
 
 
 def _nvcc():
@@ -69,12 +62,11 @@ def test_kernel_header_compiles_for_all_dtypes(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert obj.stat().st_size > 0
     symbols = subprocess.run(['nm', '-C', str(obj)], capture_output=True, text=True).stdout
-    for name in ('psla_correlate_kernel', 'psla_aggregate_kernel'):
-        for dtype in ('float', 'double', '__half', '__nv_bfloat16'):
+    for name in KERNELS:
+        for dtype in DTYPES:
             assert f'{name}<{dtype}' in symbols, f'{name}<{dtype}> not instantiated'
-    for name in ('psla_normalize_kernel', 'psla_normalize_backward_kernel'):
-        for dtype in ('float', 'double'):
-            assert f'{name}<{dtype}>' in symbols, f'{name}<{dtype}> not instantiated'
+    for flag in ('false', 'true'):  # forward and backward variants of the fused kernel
+        assert f'psla_fused_kernel<float, float, {flag}>' in symbols
 
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')

@@ -12,6 +12,7 @@ from mmpsla.ops import (
     sparse_local_attention,
     sparse_local_attention_reference,
 )
+from mmpsla.ops.source_hash import source_hash
 
 BOTH = [
     pytest.param(sparse_local_attention, id='compiled'),
@@ -144,6 +145,45 @@ def test_compiled_matches_reference(require_ext, b, c, cv, h, w, offsets, normal
         torch.testing.assert_close(a, r, **tol, msg=lambda m, n=name: f'{n}: {m}')
 
 
+@pytest.fixture
+def cpu_isa(require_ext):
+    """Forces the CPU kernels' instruction set for one test (capped at the CPU's best)."""
+    previous = sla_module._ext._set_cpu_isa('')
+    yield lambda name: sla_module._ext._set_cpu_isa(name)
+    sla_module._ext._set_cpu_isa(previous)
+
+
+@pytest.mark.parametrize('isa', ['base', 'avx2', 'avx512'])
+@pytest.mark.parametrize('normalize', ['softmax', 'sum'])
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+@pytest.mark.parametrize(
+    'b, c, cv, h, w, offsets',
+    [
+        # more channels than one correlate chunk (32) and one register block, several tiles
+        pytest.param(2, 37, 13, 11, 70, psla_offsets(4), id='psla4-multi-tile'),
+        pytest.param(1, 5, 7, 9, 21, dense_offsets(3), id='dense3'),
+    ],
+)
+def test_every_cpu_isa_matches_reference(cpu_isa, isa, b, c, cv, h, w, offsets, normalize, dtype):
+    cpu_isa(isa)
+    inputs = make_inputs(b, c, cv, h, w, dtype, non_negative=normalize == 'sum', seed=7)
+    g = torch.Generator().manual_seed(2)
+    grads = (
+        torch.randn(b, cv, h, w, generator=g, dtype=dtype),
+        torch.randn(b, len(offsets), h, w, generator=g, dtype=dtype),
+    )
+    got = _run(sparse_local_attention, inputs, offsets, normalize, grads)
+    # ground truth: the reference in float64 on the same inputs
+    inputs64 = [t.detach().double().requires_grad_() for t in inputs]
+    grads64 = [t.double() for t in grads]
+    ref = _run(sparse_local_attention_reference, inputs64, offsets, normalize, grads64)
+    tol = 1e-10 if dtype == torch.float64 else 1e-5
+    for name, a, r in zip(('out', 'weights', 'grad_q', 'grad_k', 'grad_v'), got, ref):
+        assert a.dtype == dtype, name
+        err = ((a.double() - r).abs().max() / r.abs().max()).item()  # relative to the scale
+        assert err <= tol, f'{isa} {name}: max error {err:.3g} of the largest value > {tol}'
+
+
 @pytest.mark.parametrize('fn', BOTH)
 @pytest.mark.parametrize('b, c, cv, h, w, offsets', CASES)
 def test_weights_normalised_over_valid_offsets(fn, request, b, c, cv, h, w, offsets):
@@ -274,10 +314,19 @@ def test_extension_checks_direct_calls(require_ext):
 
 
 # ---------------------------------------------------------------------------------- fallback
-def test_fallback_to_reference_warns_once(monkeypatch):
+def test_missing_extension_raises_without_opt_in(monkeypatch):
+    monkeypatch.setattr(sla_module, '_ext', None)
+    monkeypatch.delenv('MMPSLA_ALLOW_REFERENCE_OP', raising=False)
+    assert not sla_module.ext_available()
+    q, k, v = make_inputs(1, 2, 3, 4, 4)
+    with pytest.raises(RuntimeError, match='not built.*make ext.*MMPSLA_ALLOW_REFERENCE_OP=1'):
+        sparse_local_attention(q, k, v, psla_offsets(1))
+
+
+def test_fallback_to_reference_with_opt_in_warns_once(monkeypatch):
     monkeypatch.setattr(sla_module, '_ext', None)
     monkeypatch.setattr(sla_module, '_warned', set())
-    assert not sla_module.ext_available()
+    monkeypatch.setenv('MMPSLA_ALLOW_REFERENCE_OP', '1')
     q, k, v = make_inputs(1, 2, 3, 4, 4)
     offs = psla_offsets(1)
     with pytest.warns(RuntimeWarning, match='make ext'):
@@ -290,3 +339,40 @@ def test_fallback_to_reference_warns_once(monkeypatch):
     torch.testing.assert_close(out2, ref, rtol=0, atol=0)
     out.sum().backward()
     assert q.grad is not None and torch.isfinite(q.grad).all()
+
+
+class _FakeExt:
+    def __init__(self, fingerprint):
+        self.fingerprint = fingerprint
+
+    def source_hash(self):
+        return self.fingerprint
+
+
+def test_stale_extension_is_detected(require_ext, monkeypatch):
+    # the extension built in this checkout matches its sources
+    assert sla_module._stale_problem(sla_module._ext) is None
+    assert sla_module._ext.source_hash() == source_hash(sla_module._CSRC)
+    # one built from other sources (or by a version without a fingerprint) is stale
+    for fake in (_FakeExt('0123456789abcdef'), object()):
+        problem = sla_module._stale_problem(fake)
+        assert problem is not None and 'stale' in problem and 'make ext' in problem
+    monkeypatch.setattr(sla_module, '_STALE', sla_module._stale_problem(_FakeExt('0' * 16)))
+    monkeypatch.delenv('MMPSLA_ALLOW_REFERENCE_OP', raising=False)
+    assert not sla_module.ext_available()
+    q, k, v = make_inputs(1, 2, 3, 4, 4)
+    with pytest.raises(RuntimeError, match='stale.*MMPSLA_ALLOW_REFERENCE_OP=1'):
+        sparse_local_attention(q, k, v, psla_offsets(1))
+
+
+def test_source_hash_covers_paths_and_contents(tmp_path):
+    (tmp_path / 'cpu').mkdir()
+    (tmp_path / 'a.cpp').write_text('int a;')
+    (tmp_path / 'cpu' / 'b.cpp').write_text('int b;')
+    first = source_hash(str(tmp_path))
+    assert len(first) == 16 and source_hash(str(tmp_path)) == first
+    (tmp_path / 'cpu' / 'b.cpp').write_text('int b = 1;')
+    second = source_hash(str(tmp_path))
+    assert second != first
+    (tmp_path / 'cpu' / 'b.cpp').rename(tmp_path / 'b.cpp')
+    assert source_hash(str(tmp_path)) not in (first, second)

@@ -1,11 +1,11 @@
 """Attention over a fixed set of local offsets (shared by PSLA, DensePSLA, MatchTrans)."""
 
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 from torch import Tensor
 
-from mmpsla.ops import sparse_local_attention
+from mmpsla.ops import check_displacement, sparse_local_attention
 
 from .base_align import BaseAlign
 
@@ -34,7 +34,7 @@ class LocalOffsetAlign(BaseAlign):
         super().__init__(in_channels=in_channels, embed_channels=embed_channels, **kwargs)
         if self.normalize not in ('softmax', 'sum'):
             raise ValueError(f'normalize must be "softmax" or "sum", got {self.normalize!r}')
-        self.max_displacement = _check_displacement(max_displacement)
+        self.max_displacement = check_displacement(max_displacement, minimum=1)
         offsets = type(self).offset_set(self.max_displacement)
         self.register_buffer('offsets', offsets.to(torch.long), persistent=False)
 
@@ -59,9 +59,3 @@ class LocalOffsetAlign(BaseAlign):
             f'{super().extra_repr()}, max_displacement={self.max_displacement}, '
             f'num_offsets={self.offsets.shape[0]}, normalize={self.normalize!r}'
         )
-
-
-def _check_displacement(max_displacement: Optional[int]) -> int:
-    if not isinstance(max_displacement, int) or max_displacement < 1:
-        raise ValueError(f'max_displacement must be an int >= 1, got {max_displacement!r}')
-    return max_displacement

@@ -1,599 +1,802 @@
-// CPU kernels of the PSLA operator (see sparse_local_attention.h for the maths).
+// CPU kernels of the PSLA operator (maths in sparse_local_attention.h).
 //
-// Layout. Everything stays NCHW (no channels-last scratch copies: value and out would be
-// two extra value-sized buffers, and the loops below are contiguous in x anyway). Every
-// product term is acc[x] += a[x] * b[x] over a contiguous run of x inside one row.
-// Columns are processed in chunks of 32 whose sums stay in registers: the affinities sum
-// over channels, the aggregations sum over offsets, so each chunk is loaded, accumulated
-// and stored once. Chunks cover the interior where every offset is inside the map; the
-// few border columns are flattened into index lists. On x86-64 Linux with GCC the task
-// functions are cloned for x86-64-v3 (AVX2 + FMA) next to the baseline and picked at load
-// time, so the build needs no -march flag.
+// Everything is built from two register-tiled micro-kernels over zero-padded row tiles:
 //
-// Parallelisation. Tasks are (batch, block of output rows), run with at::parallel_for
-// (inline for tiny problems). A task owns its output rows, so no two tasks write to the
-// same place: the gradients of key and value are written as gathers over -o
-// (grad_key(r) = sum_o dc_o(r - o) query(r - o)), never as scatters, and need no atomics.
+//   correlate  acc[o][y][x]  = sum_c a[c][y][x] * b[c][y + dy_o][x + dx_o]
+//              (forward affinities: a = query, b = key; backward dW: a = grad_out, b = value)
+//   aggregate  out[c][y][x]  = sum_o w[o][y][x] * s[c][y + dy_o][x + dx_o]            (gather)
+//              out[c][y][x]  = sum_o w[o][y - dy_o][x - dx_o] * s[c][y - dy_o][x - dx_o]
+//                                                                              (transposed)
+//              (forward output: w = weights, s = value; backward: grad_query = gather(dc, key),
+//               grad_key = transposed(dc, query), grad_value = transposed(weights, grad_out))
 //
-// forward, one pass per task: affinities of the block rows, softmax or sum normalisation
-//   in place (the weights output is the only scratch), aggregation of value.
-// backward, two passes: (1) dW_o(p) = <grad_out(p), value(p + o)> (+ grad_weights), turned
-//   in place into dc (the gradient of the affinities), then grad_query; (2) grad_key and
-//   grad_value as gathers over -o (they read dc / weights of neighbouring rows, which
-//   pass 1 completed).
-// Saved for backward: the weights (B, N, H, W) and the per-pixel normaliser (B, H, W).
+// Tiles. A register tile is XB vectors of x (one vector = L lanes) times NB rows of the
+// other operand: NB offsets in `correlate` (the a-vectors are loaded once per channel and
+// reused by the NB offsets), NB channels in `aggregate` (the weight vectors are loaded once
+// per offset and reused by the NB channels). So each FMA takes one load of the streamed
+// operand (folded into the FMA) plus 1/NB of a shared load, and the sum stays in registers
+// over all channels (correlate, per chunk of kChannelChunk) or all offsets (aggregate).
+// The streamed operand comes from a small thread-local copy of the rows a task needs, laid
+// out [row][channel][S] with P zero columns on each side and rows rounded up to whole
+// vectors: no bounds checks, no masks and no scalar border path in the inner loops (an
+// offset that leaves the map reads zeros, or has a zero weight), and a channel block of
+// rows stays in L1/L2 while all offsets of a row read it.
+//
+// The weights (and, in the backward pass, dc) live in a padded (B, N, H, S) scratch with
+// the same column layout, so `aggregate` reads them unshifted (gather) or shifted by -o
+// (transposed) without bounds checks; they are copied once into the (B, N, H, W) output.
+// Softmax / sum normalisation is vectorised over x (with a polynomial exp for float32).
+//
+// ISA. The micro-kernels are templates over the vector width; entry points are compiled
+// three times (x86-64 baseline/SSE2, AVX2+FMA, AVX-512) with target attributes and the
+// widest one the CPU supports is chosen at run time (no -march flag at build time).
+// MMPSLA_CPU_ISA=base|avx2|avx512 (or _ext._set_cpu_isa) forces a narrower one (tests).
+//
+// Parallelisation (at::parallel_for): correlate tasks are (batch, block of rows); aggregate
+// tasks are (batch, block of channels, block of rows). A task owns its output rows or
+// channels; the transposed gradients are gathers over -o, so nothing needs atomics.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "sparse_local_attention.h"
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define MMPSLA_CPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MMPSLA_CPU_CLONES
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // vectors passed between always-inline helpers
 #endif
+
 #define MMPSLA_INLINE inline __attribute__((always_inline))
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MMPSLA_X86 1
+#define MMPSLA_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define MMPSLA_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#else
+#define MMPSLA_X86 0
+#endif
 
 namespace mmpsla {
 namespace {
 
-// Positions i of a length-L axis with 0 <= i < L and 0 <= i + s < L: [lo, hi).
-struct Span {
-  int lo;
-  int hi;
+template <typename T, int kBytes>
+struct VecOf {
+  typedef T type __attribute__((vector_size(kBytes)));
+};
+template <typename T, int kBytes>
+using Vec = typename VecOf<T, kBytes>::type;
+
+template <typename V, typename T>
+MMPSLA_INLINE V loadu(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <typename V, typename T>
+MMPSLA_INLINE void storeu(T* p, const V& v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+// Channels summed in registers per pass of `correlate` (the partial sums go back to the
+// scratch between chunks); keeps a chunk's padded rows in L1/L2.
+constexpr int kChannelChunk = 32;
+// Rows of one aggregate task at most (its padded source rows: NB channels x (rows + halo)).
+constexpr int kAggRows = 64;
+
+// ----------------------------------------------------------------------------- geometry
+// Offsets with |dy| >= H or |dx| >= W are valid nowhere ("dead"); the others define the
+// padding: P columns on each side, Dy halo rows.
+struct Geometry {
+  int H, W, N;
+  int P;   // max |dx| over live offsets
+  int Dy;  // max |dy| over live offsets
+  int Wv;  // W rounded up to a whole register tile
+  int S;   // padded row stride: P + Wv + P
+  std::vector<int> dy, dx, xlo, xhi, order;  // order: live offsets sorted by (dy, dx)
+  std::vector<char> live;
+
+  // Is y + dy (gather) or y - dy (transposed) inside the map, for a live offset?
+  bool active(int o, int y, bool transposed) const {
+    if (!live[o]) return false;
+    const int yy = transposed ? y - dy[o] : y + dy[o];
+    return yy >= 0 && yy < H;
+  }
+  void active_offsets(int y, bool transposed, std::vector<int>& out) const {
+    out.clear();
+    for (const int o : order) {
+      if (active(o, y, transposed)) out.push_back(o);
+    }
+  }
 };
 
-MMPSLA_INLINE Span axis_span(int s, int L) { return {std::max(0, -s), std::min(L, L - s)}; }
-
-// Valid rows and columns of one offset, for output rows restricted to [y0, y1).
-// shift = +1: pixels p whose p + o is inside; shift = -1: pixels r whose r - o is.
-struct OffsetSpan {
-  int dy;
-  int dx;
-  Span y;
-  Span x;
-  bool empty() const { return y.lo >= y.hi || x.lo >= x.hi; }
-};
-
-std::vector<OffsetSpan> offset_spans(const std::vector<std::pair<int, int>>& offs, int H, int W,
-                                     int y0, int y1, int shift) {
-  std::vector<OffsetSpan> spans;
-  spans.reserve(offs.size());
-  for (const auto& o : offs) {
-    const int dy = shift * o.first;
-    const int dx = shift * o.second;
-    Span ys = axis_span(dy, H);
-    ys.lo = std::max(ys.lo, y0);
-    ys.hi = std::min(ys.hi, y1);
-    spans.push_back({dy, dx, ys, axis_span(dx, W)});
+Geometry make_geometry(const std::vector<std::pair<int, int>>& offs, int H, int W,
+                       int tile_width) {
+  Geometry g;
+  g.H = H;
+  g.W = W;
+  g.N = static_cast<int>(offs.size());
+  g.P = 0;
+  g.Dy = 0;
+  for (int o = 0; o < g.N; ++o) {
+    const int dy = offs[o].first, dx = offs[o].second;
+    const bool live = std::abs(dy) < H && std::abs(dx) < W;
+    g.dy.push_back(dy);
+    g.dx.push_back(dx);
+    g.live.push_back(live);
+    g.xlo.push_back(std::max(0, -dx));
+    g.xhi.push_back(std::min(W, W - dx));
+    if (live) {
+      g.P = std::max(g.P, std::abs(dx));
+      g.Dy = std::max(g.Dy, std::abs(dy));
+      g.order.push_back(o);
+    }
   }
-  return spans;
+  std::stable_sort(g.order.begin(), g.order.end(), [&](int a, int b) {
+    return g.dy[a] != g.dy[b] ? g.dy[a] < g.dy[b] : g.dx[a] < g.dx[b];
+  });
+  g.Wv = (W + tile_width - 1) / tile_width * tile_width;
+  g.S = g.P + g.Wv + g.P;
+  return g;
 }
 
+// Thread-local scratch (reused across calls: no page faults of fresh allocations).
 template <typename T>
-MMPSLA_INLINE void fma_row(T* __restrict acc, const T* __restrict a, const T* __restrict b,
-                           int n) {
-  for (int i = 0; i < n; ++i) acc[i] += a[i] * b[i];
+T* scratch(int slot, size_t n) {
+  thread_local std::vector<T> buffers[3];
+  std::vector<T>& buf = buffers[slot];
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
 }
 
+// dst[(r - r0) * rs + c * S + P + x] = src[c][r][x] for r in [r0, r1), c < nc, x < W;
+// the P columns on the left and the S - P - W on the right are zero.
 template <typename T>
-MMPSLA_INLINE void zero_rows(T* plane, int W, int y0, int y1) {
-  std::memset(plane + static_cast<int64_t>(y0) * W, 0,
-              sizeof(T) * static_cast<size_t>(y1 - y0) * W);
-}
-
-// Columns are processed in register-resident chunks of kChunk: a chunk [x0, x0 + kChunk)
-// lies inside the "interior" [xa, xb) where every offset with a non-empty column span is
-// valid, so its inner loop has a fixed trip count and no bounds; the last chunk is moved
-// left to end at xb (it overlaps the previous one and recomputes a few columns, which is
-// harmless because chunks store, not accumulate). The columns outside the chunks (the map
-// border, or everything when the interior is narrower than a chunk) take the row-wise
-// path: per offset, a bounded fma_row over the valid part of [0, ca) and [cb, W).
-constexpr int kChunk = 32;
-
-struct Layout {
-  int W;
-  int ca;  // chunks cover [ca, cb); ca == cb when there is none
-  int cb;
-  std::vector<int> chunk_starts;
-};
-
-Layout make_layout(const std::vector<OffsetSpan>& spans, int W) {
-  int xa = 0, xb = W;
-  for (const auto& s : spans) {
-    if (s.x.lo >= s.x.hi) continue;  // contributes nowhere
-    xa = std::max(xa, s.x.lo);
-    xb = std::min(xb, s.x.hi);
-  }
-  Layout l{W, 0, 0, {}};
-  if (xb - xa >= kChunk) {
-    for (int x0 = xa; x0 < xb; x0 += kChunk) l.chunk_starts.push_back(std::min(x0, xb - kChunk));
-    l.ca = xa;
-    l.cb = xb;
-  }
-  return l;
-}
-
-// Calls f(lo, hi) for the parts of [lo, hi) outside the chunk columns [ca, cb).
-template <typename F>
-MMPSLA_INLINE void for_edge_segments(const Layout& l, int lo, int hi, F&& f) {
-  const int a_hi = std::min(hi, l.ca);
-  if (lo < a_hi) f(lo, a_hi);
-  const int b_lo = std::max(lo, l.cb);
-  if (b_lo < hi) f(b_lo, hi);
-}
-
-MMPSLA_INLINE bool row_active(const OffsetSpan& s, int y) {
-  return y >= s.y.lo && y < s.y.hi && s.x.lo < s.x.hi;
-}
-
-// Border columns are few but split into many short per-offset segments; instead of a
-// bounded loop per segment they are flattened, once per task, into a list of index
-// triples (out, a, b) applied to every channel as out[i] += a[j] * b[k].
-struct EdgeEntry {
-  int32_t out;
-  int32_t a;
-  int32_t b;
-};
-
-enum class EdgeKind { kCorrelate, kGather, kTransposed };
-
-template <EdgeKind kKind>
-std::vector<EdgeEntry> edge_entries(const std::vector<OffsetSpan>& spans, const Layout& l,
-                                    int64_t HW, int W, int y0, int y1) {
-  std::vector<EdgeEntry> entries;
-  if (l.ca == 0 && l.cb == W) return entries;
-  const int64_t N = static_cast<int64_t>(spans.size());
-  for (int y = y0; y < y1; ++y) {
-    for (int64_t o = 0; o < N; ++o) {
-      const OffsetSpan& s = spans[o];
-      if (!row_active(s, y)) continue;
-      const int64_t row = static_cast<int64_t>(y) * W;
-      const int64_t shifted = static_cast<int64_t>(y + s.dy) * W + s.dx;
-      for_edge_segments(l, s.x.lo, s.x.hi, [&](int lo, int hi) {
-        for (int x = lo; x < hi; ++x) {
-          if (kKind == EdgeKind::kCorrelate) {  // acc[o][p] += a[p] * b[p + o]
-            entries.push_back({static_cast<int32_t>(o * HW + row + x),
-                               static_cast<int32_t>(row + x), static_cast<int32_t>(shifted + x)});
-          } else {  // out[p] += w[o][p or p + o] * src[p + o]
-            const int64_t wi = o * HW + (kKind == EdgeKind::kTransposed ? shifted : row) + x;
-            entries.push_back({static_cast<int32_t>(row + x), static_cast<int32_t>(wi),
-                               static_cast<int32_t>(shifted + x)});
-          }
-        }
-      });
-    }
-  }
-  return entries;
-}
-
-template <typename T>
-MMPSLA_INLINE void apply_entries(T* __restrict out, const T* __restrict a, const T* __restrict b,
-                                 const std::vector<EdgeEntry>& entries) {
-  for (const EdgeEntry& e : entries) out[e.out] += a[e.a] * b[e.b];
-}
-
-// acc[o][y][x] = sum_c a[c][y][x] * b[c][y + dy][x + dx] for valid (x, y, o), 0 elsewhere;
-// rows [y0, y1) of the N acc planes are fully rewritten.
-template <typename T>
-MMPSLA_INLINE void correlate_rows(T* acc, const T* a, const T* b, int64_t Cn, int64_t HW, int W,
-                                  int y0, int y1, const std::vector<OffsetSpan>& spans,
-                                  const Layout& l) {
-  const int64_t N = static_cast<int64_t>(spans.size());
-  for (int64_t o = 0; o < N; ++o) zero_rows(acc + o * HW, W, y0, y1);
-  // interior chunks: the sums over channels stay in registers; two offsets at a time
-  // share the loads of a
-  std::vector<int64_t> active;
-  active.reserve(static_cast<size_t>(N));
-  for (int y = y0; y < y1; ++y) {
-    active.clear();
-    for (int64_t o = 0; o < N; ++o) {
-      if (row_active(spans[o], y)) active.push_back(o);
-    }
-    const T* ap = a + static_cast<int64_t>(y) * W;
-    for (size_t i = 0; i < active.size(); i += 2) {
-      const int64_t o0 = active[i];
-      const int64_t o1 = i + 1 < active.size() ? active[i + 1] : o0;
-      const T* bp0 = b + static_cast<int64_t>(y + spans[o0].dy) * W + spans[o0].dx;
-      const T* bp1 = b + static_cast<int64_t>(y + spans[o1].dy) * W + spans[o1].dx;
-      T* arow0 = acc + o0 * HW + static_cast<int64_t>(y) * W;
-      T* arow1 = acc + o1 * HW + static_cast<int64_t>(y) * W;
-      for (const int x0 : l.chunk_starts) {
-        T sum0[kChunk] = {}, sum1[kChunk] = {};
-        for (int64_t c = 0; c < Cn; ++c) {
-          const T* __restrict ac = ap + c * HW + x0;
-          const T* __restrict b0 = bp0 + c * HW + x0;
-          const T* __restrict b1 = bp1 + c * HW + x0;
-          for (int j = 0; j < kChunk; ++j) {
-            const T av = ac[j];
-            sum0[j] += av * b0[j];
-            sum1[j] += av * b1[j];
-          }
-        }
-        for (int j = 0; j < kChunk; ++j) arow0[x0 + j] = sum0[j];
-        if (o1 != o0) {
-          for (int j = 0; j < kChunk; ++j) arow1[x0 + j] = sum1[j];
-        }
-      }
-    }
-  }
-  // border columns
-  const auto entries = edge_entries<EdgeKind::kCorrelate>(spans, l, HW, W, y0, y1);
-  if (entries.empty()) return;
-  for (int64_t c = 0; c < Cn; ++c) apply_entries(acc, a + c * HW, b + c * HW, entries);
-}
-
-// Rows [y0, y1) of every output plane c are rewritten with
-//   gather     (spans built with shift +1): out[c][p] = sum_o w[o][p] src[c][p + o]
-//   transposed (spans with shift -1, dy = -o.dy): out[c][r] = sum_o w[o][r - o] src[c][r - o]
-template <typename T, bool kTransposed>
-MMPSLA_INLINE void aggregate_rows(T* out, const T* w, const T* src, int64_t Cn, int64_t HW, int W,
-                                  int y0, int y1, const std::vector<OffsetSpan>& spans,
-                                  const Layout& l) {
-  const int64_t N = static_cast<int64_t>(spans.size());
-  const bool has_border = !(l.ca == 0 && l.cb == W);
-  constexpr EdgeKind kKind = kTransposed ? EdgeKind::kTransposed : EdgeKind::kGather;
-  const auto entries = edge_entries<kKind>(spans, l, HW, W, y0, y1);
-  // two channels at a time share the loads of w; the sums over offsets stay in registers
-  for (int64_t c = 0; c < Cn; c += 2) {
-    const bool pair = c + 1 < Cn;
-    T* oc0 = out + c * HW;
-    T* oc1 = oc0 + HW;
-    const T* sc0 = src + c * HW;
-    const T* sc1 = pair ? sc0 + HW : sc0;  // a lone last channel is computed twice
-    if (has_border) {
-      zero_rows(oc0, W, y0, y1);
-      if (pair) zero_rows(oc1, W, y0, y1);
-    }
-    for (int y = y0; y < y1; ++y) {
-      const int64_t row = static_cast<int64_t>(y) * W;
-      for (const int x0 : l.chunk_starts) {
-        T sum0[kChunk] = {}, sum1[kChunk] = {};
-        for (int64_t o = 0; o < N; ++o) {
-          const OffsetSpan& s = spans[o];
-          if (!row_active(s, y)) continue;
-          const int64_t shifted = row + static_cast<int64_t>(s.dy) * W + s.dx + x0;
-          const T* __restrict wr = w + o * HW + (kTransposed ? shifted : row + x0);
-          const T* __restrict s0 = sc0 + shifted;
-          const T* __restrict s1 = sc1 + shifted;
-          for (int j = 0; j < kChunk; ++j) {
-            const T wv = wr[j];
-            sum0[j] += wv * s0[j];
-            sum1[j] += wv * s1[j];
-          }
-        }
-        for (int j = 0; j < kChunk; ++j) oc0[row + x0 + j] = sum0[j];
-        if (pair) {
-          for (int j = 0; j < kChunk; ++j) oc1[row + x0 + j] = sum1[j];
-        }
-      }
-    }
-    if (has_border) {
-      apply_entries(oc0, w, sc0, entries);
-      if (pair) apply_entries(oc1, w, sc1, entries);
+MMPSLA_INLINE void pad_rows(const T* src, int64_t HW, int nc, int r0, int r1, const Geometry& g,
+                            T* dst, int64_t rs) {
+  const size_t right = static_cast<size_t>(g.S - g.P - g.W);
+  for (int r = r0; r < r1; ++r) {
+    for (int c = 0; c < nc; ++c) {
+      T* d = dst + (r - r0) * rs + static_cast<int64_t>(c) * g.S;
+      std::memset(d, 0, sizeof(T) * g.P);
+      std::memcpy(d + g.P, src + c * HW + static_cast<int64_t>(r) * g.W, sizeof(T) * g.W);
+      std::memset(d + g.P + g.W, 0, sizeof(T) * right);
     }
   }
 }
 
-// In place: affinities of row y (N planes, invalid entries 0) -> weights; writes denom.
-template <typename T>
-MMPSLA_INLINE void normalize_row(T* w, T* denom_row, int64_t HW, int W, int y,
-                                 const std::vector<OffsetSpan>& spans, Normalize mode, T* m,
-                                 T* s) {
-  const int64_t r = static_cast<int64_t>(y) * W;
-  auto row_valid = [&](const OffsetSpan& sp) {
-    return y >= sp.y.lo && y < sp.y.hi && sp.x.lo < sp.x.hi;
-  };
-  std::fill(s, s + W, T(0));
-  if (mode == Normalize::kSoftmax) {
-    std::fill(m, m + W, -std::numeric_limits<T>::infinity());
-    for (size_t o = 0; o < spans.size(); ++o) {
-      if (!row_valid(spans[o])) continue;
-      const T* a = w + o * HW + r;
-      for (int x = spans[o].x.lo; x < spans[o].x.hi; ++x) m[x] = std::max(m[x], a[x]);
-    }
-    for (size_t o = 0; o < spans.size(); ++o) {
-      if (!row_valid(spans[o])) continue;
-      T* a = w + o * HW + r;
-      for (int x = spans[o].x.lo; x < spans[o].x.hi; ++x) {
-        const T e = std::exp(a[x] - m[x]);
-        a[x] = e;
-        s[x] += e;
-      }
-    }
-    for (int x = 0; x < W; ++x) {
-      denom_row[x] = s[x];
-      m[x] = s[x] > T(0) ? T(1) / s[x] : T(0);  // m now holds 1 / s
-    }
-  } else {
-    for (size_t o = 0; o < spans.size(); ++o) {
-      if (!row_valid(spans[o])) continue;
-      const T* a = w + o * HW + r;
-      for (int x = spans[o].x.lo; x < spans[o].x.hi; ++x) s[x] += a[x];
-    }
-    for (int x = 0; x < W; ++x) {
-      const T d = s[x] + static_cast<T>(kSumEps);
-      denom_row[x] = d;
-      m[x] = T(1) / d;
+// ------------------------------------------------------------------------ vector maths
+// exp for float vectors: Cody-Waite range reduction and a degree-6 polynomial
+// (Cephes expf coefficients), relative error ~2 ulp; inputs are clamped to [-87.3, 88.7].
+template <typename V>
+MMPSLA_INLINE V vexp(V x, float) {
+  using I = decltype(x < x);
+  x = x > 88.7f ? V{} + 88.7f : x;
+  x = x < -87.3f ? V{} - 87.3f : x;
+  const V t = x * 1.44269504088896341f;
+  const I n = __builtin_convertvector(t + (t >= 0.0f ? V{} + 0.5f : V{} - 0.5f), I);
+  const V nf = __builtin_convertvector(n, V);
+  V r = x - nf * 0.693359375f;
+  r = r - nf * -2.12194440e-4f;
+  V p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  const I bits = (n + 127) << 23;
+  V scale;
+  std::memcpy(&scale, &bits, sizeof(V));
+  return p * scale;
+}
+// float64: the library exp per lane (gradcheck precision; not the fast path).
+template <typename V>
+MMPSLA_INLINE V vexp(V x, double) {
+  V y;
+  for (size_t i = 0; i < sizeof(V) / sizeof(double); ++i) y[i] = std::exp(x[i]);
+  return y;
+}
+
+template <typename V, typename T>
+MMPSLA_INLINE V iota_from(int x0) {
+  V v;
+  for (size_t i = 0; i < sizeof(V) / sizeof(T); ++i) v[i] = static_cast<T>(x0 + static_cast<int>(i));
+  return v;
+}
+
+// ------------------------------------------------------------------------ micro-kernels
+// acc_o[x0 + .] (+)= sum_{c < nc} a[c * cs + .] * b_o[c * cs + .] for NO offsets, XB vectors.
+template <typename T, class Isa, int NO>
+MMPSLA_INLINE void correlate_tile(const T* a, const T* const* bp, T* const* accp, int x0, int nc,
+                                  int64_t cs, bool first) {
+  using V = Vec<T, Isa::kBytes>;
+  constexpr int L = Isa::kBytes / sizeof(T);
+  constexpr int XB = Isa::kXB;
+  V acc[NO][XB];
+  const T* bq[NO];
+#pragma GCC unroll 16
+  for (int o = 0; o < NO; ++o) {
+    bq[o] = bp[o] + x0;
+#pragma GCC unroll 8
+    for (int j = 0; j < XB; ++j) acc[o][j] = first ? V{} : loadu<V>(accp[o] + x0 + j * L);
+  }
+  const T* ap = a + x0;
+  for (int c = 0; c < nc; ++c) {
+    V av[XB];
+#pragma GCC unroll 8
+    for (int j = 0; j < XB; ++j) av[j] = loadu<V>(ap + c * cs + j * L);
+#pragma GCC unroll 16
+    for (int o = 0; o < NO; ++o) {
+#pragma GCC unroll 8
+      for (int j = 0; j < XB; ++j) acc[o][j] += av[j] * loadu<V>(bq[o] + c * cs + j * L);
     }
   }
-  for (size_t o = 0; o < spans.size(); ++o) {
-    if (!row_valid(spans[o])) continue;
-    T* a = w + o * HW + r;
-    for (int x = spans[o].x.lo; x < spans[o].x.hi; ++x) a[x] *= m[x];
+#pragma GCC unroll 16
+  for (int o = 0; o < NO; ++o) {
+#pragma GCC unroll 8
+    for (int j = 0; j < XB; ++j) storeu(accp[o] + x0 + j * L, acc[o][j]);
   }
 }
 
-// In place: dW (gradient wrt the weights) of row y -> dc (gradient wrt the affinities).
-template <typename T>
-MMPSLA_INLINE void normalize_backward_row(T* dw, const T* w, const T* denom_row, int64_t HW, int W,
-                                          int y, const std::vector<OffsetSpan>& spans,
-                                          Normalize mode, T* dot) {
-  const int64_t r = static_cast<int64_t>(y) * W;
-  std::fill(dot, dot + W, T(0));
-  for (size_t o = 0; o < spans.size(); ++o) {
-    const T* a = w + o * HW + r;
-    const T* g = dw + o * HW + r;
-    for (int x = 0; x < W; ++x) dot[x] += a[x] * g[x];
-  }
-  for (size_t o = 0; o < spans.size(); ++o) {
-    const OffsetSpan& sp = spans[o];
-    T* g = dw + o * HW + r;
-    const bool valid = y >= sp.y.lo && y < sp.y.hi && sp.x.lo < sp.x.hi;
-    const int lo = valid ? sp.x.lo : W;
-    const int hi = valid ? sp.x.hi : W;
-    for (int x = 0; x < lo; ++x) g[x] = T(0);
-    for (int x = hi; x < W; ++x) g[x] = T(0);
-    const T* a = w + o * HW + r;
-    if (mode == Normalize::kSoftmax) {
-      for (int x = lo; x < hi; ++x) g[x] = a[x] * (g[x] - dot[x]);
+template <typename T, class Isa, int K>
+MMPSLA_INLINE void correlate_n(int n, const T* a, const T* const* bp, T* const* accp, int x0,
+                               int nc, int64_t cs, bool first) {
+  if constexpr (K > 0) {
+    if (n == K) {
+      correlate_tile<T, Isa, K>(a, bp, accp, x0, nc, cs, first);
     } else {
-      for (int x = lo; x < hi; ++x) g[x] = (g[x] - dot[x]) / denom_row[x];
+      correlate_n<T, Isa, K - 1>(n, a, bp, accp, x0, nc, cs, first);
     }
   }
 }
 
+// out_c[x0 + .] = sum_{i < na} w_i[x0 + .] * s_i[c * cs + x0 + .] for NC channels, XB
+// vectors; stores only the columns below W.
+template <typename T, class Isa, int NC>
+MMPSLA_INLINE void aggregate_tile(const T* const* wb, const T* const* sb, int na, int x0,
+                                  int64_t cs, T* orow, int64_t HW, int W) {
+  using V = Vec<T, Isa::kBytes>;
+  constexpr int L = Isa::kBytes / sizeof(T);
+  constexpr int XB = Isa::kXB;
+  V acc[NC][XB];
+#pragma GCC unroll 16
+  for (int c = 0; c < NC; ++c) {
+#pragma GCC unroll 8
+    for (int j = 0; j < XB; ++j) acc[c][j] = V{};
+  }
+  for (int i = 0; i < na; ++i) {
+    const T* w = wb[i] + x0;
+    // one pointer per channel, so the x vectors are immediate displacements (keeps the
+    // loop's address arithmetic in registers)
+    const T* sc[NC];
+    sc[0] = sb[i] + x0;
+#pragma GCC unroll 16
+    for (int c = 1; c < NC; ++c) sc[c] = sc[c - 1] + cs;
+    V wv[XB];
+#pragma GCC unroll 8
+    for (int j = 0; j < XB; ++j) wv[j] = loadu<V>(w + j * L);
+#pragma GCC unroll 16
+    for (int c = 0; c < NC; ++c) {
+#pragma GCC unroll 8
+      for (int j = 0; j < XB; ++j) acc[c][j] += wv[j] * loadu<V>(sc[c] + j * L);
+    }
+  }
+#pragma GCC unroll 16
+  for (int c = 0; c < NC; ++c) {
+#pragma GCC unroll 8
+    for (int j = 0; j < XB; ++j) {
+      const int x = x0 + j * L;
+      T* dst = orow + c * HW + x;
+      if (x + L <= W) {
+        storeu(dst, acc[c][j]);
+      } else if (x < W) {
+        T tmp[L];
+        storeu(tmp, acc[c][j]);
+        std::memcpy(dst, tmp, sizeof(T) * (W - x));
+      }
+    }
+  }
+}
+
+template <typename T, class Isa, int K>
+MMPSLA_INLINE void aggregate_n(int n, const T* const* wb, const T* const* sb, int na, int x0,
+                               int64_t cs, T* orow, int64_t HW, int W) {
+  if constexpr (K > 0) {
+    if (n == K) {
+      aggregate_tile<T, Isa, K>(wb, sb, na, x0, cs, orow, HW, W);
+    } else {
+      aggregate_n<T, Isa, K - 1>(n, wb, sb, na, x0, cs, orow, HW, W);
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------- jobs
 template <typename T>
-struct Problem {
-  const T* query;
-  const T* key;
-  const T* value;
-  int64_t C, Cv, H, W;
-  const std::vector<std::pair<int, int>>* offs;
-  Normalize mode;
-  int64_t rows_per_task;
+struct CorrelateJob {
+  const Geometry* g;
+  const T* a;  // (B, C, H, W)
+  const T* b;  // (B, C, H, W)
+  int64_t C;
+  T* wp;  // (B, N, H, S) padded: logits -> weights (forward) or dW -> dc (backward)
+  int rows;
   int64_t tasks_per_image;
-  int64_t grain;  // tasks below which at::parallel_for runs inline (tiny problems)
+  Normalize mode;
+  bool backward;
+  // forward outputs
+  T* weights;  // (B, N, H, W)
+  T* denom;    // (B, H, W)
+  // backward inputs
+  const T* saved;         // (B, N, H, S) padded forward weights
+  const T* saved_denom;   // (B, H, W)
+  const T* grad_weights;  // (B, N, H, W) or nullptr
 };
 
 template <typename T>
-struct Task {
-  int64_t b;
-  int y0;
-  int y1;
+struct AggregateJob {
+  const Geometry* g;
+  const T* w;    // (B, N, H, S) padded weights or dc
+  const T* src;  // (B, C, H, W)
+  T* out;        // (B, C, H, W)
+  int64_t C;
+  bool transposed;
+  int rows;
+  int64_t row_blocks;
+  int64_t tasks_per_image;
 };
 
-template <typename T>
-MMPSLA_INLINE Task<T> make_task(const Problem<T>& p, int64_t t) {
-  const int64_t b = t / p.tasks_per_image;
-  const int64_t blk = t % p.tasks_per_image;
-  const int y0 = static_cast<int>(blk * p.rows_per_task);
-  const int y1 = static_cast<int>(std::min<int64_t>(p.H, y0 + p.rows_per_task));
-  return {b, y0, y1};
-}
-
-template <typename T>
-MMPSLA_INLINE void forward_task_impl(const Problem<T>& p, int64_t t, T* out, T* weights,
-                                     T* denom) {
-  const Task<T> tk = make_task(p, t);
-  const int H = static_cast<int>(p.H), W = static_cast<int>(p.W);
-  const int64_t HW = p.H * p.W, N = static_cast<int64_t>(p.offs->size());
-  const auto spans = offset_spans(*p.offs, H, W, tk.y0, tk.y1, 1);
-  const Layout layout = make_layout(spans, W);
-  T* w = weights + tk.b * N * HW;
-  correlate_rows(w, p.query + tk.b * p.C * HW, p.key + tk.b * p.C * HW, p.C, HW, W, tk.y0, tk.y1,
-                 spans, layout);
-  std::vector<T> scratch(2 * static_cast<size_t>(W));
-  for (int y = tk.y0; y < tk.y1; ++y) {
-    normalize_row(w, denom + tk.b * HW + static_cast<int64_t>(y) * W, HW, W, y, spans, p.mode,
-                  scratch.data(), scratch.data() + W);
-  }
-  aggregate_rows<T, false>(out + tk.b * p.Cv * HW, w, p.value + tk.b * p.Cv * HW, p.Cv, HW, W,
-                           tk.y0, tk.y1, spans, layout);
-}
-
-template <typename T>
-MMPSLA_INLINE void backward_pass1_impl(const Problem<T>& p, int64_t t, const T* grad_out,
-                                       const T* grad_weights, const T* weights, const T* denom,
-                                       T* dc, T* grad_query) {
-  const Task<T> tk = make_task(p, t);
-  const int H = static_cast<int>(p.H), W = static_cast<int>(p.W);
-  const int64_t HW = p.H * p.W, N = static_cast<int64_t>(p.offs->size());
-  const auto spans = offset_spans(*p.offs, H, W, tk.y0, tk.y1, 1);
-  const Layout layout = make_layout(spans, W);
-  T* g = dc + tk.b * N * HW;
-  correlate_rows(g, grad_out + tk.b * p.Cv * HW, p.value + tk.b * p.Cv * HW, p.Cv, HW, W, tk.y0,
-                 tk.y1, spans, layout);
-  if (grad_weights != nullptr) {
-    const int64_t first = static_cast<int64_t>(tk.y0) * W;
-    const int64_t rows = static_cast<int64_t>(tk.y1 - tk.y0) * W;
-    for (int64_t o = 0; o < N; ++o) {
-      T* __restrict go = g + o * HW + first;
-      const T* __restrict gw = grad_weights + (tk.b * N + o) * HW + first;
-      for (int64_t i = 0; i < rows; ++i) go[i] += gw[i];
+// Forward normalisation of rows [y0, y1) of image b, in place in the padded scratch, then
+// copied to the weights output; denom gets the partition function / sum normaliser.
+template <typename T, class Isa>
+MMPSLA_INLINE void normalize_rows(const CorrelateJob<T>& j, int64_t b, int y0, int y1) {
+  using V = Vec<T, Isa::kBytes>;
+  constexpr int L = Isa::kBytes / sizeof(T);
+  const Geometry& g = *j.g;
+  const int64_t HS = static_cast<int64_t>(g.H) * g.S, HW = static_cast<int64_t>(g.H) * g.W;
+  T* wp = j.wp + b * g.N * HS;
+  std::vector<int> act;
+  for (int y = y0; y < y1; ++y) {
+    g.active_offsets(y, false, act);
+    const int64_t row = static_cast<int64_t>(y) * g.S + g.P;
+    T* drow = j.denom + b * HW + static_cast<int64_t>(y) * g.W;
+    for (int x0 = 0; x0 < g.Wv; x0 += L) {
+      const V xi = iota_from<V, T>(x0);
+      V s{};
+      if (j.mode == Normalize::kSoftmax) {
+        V m = V{} - std::numeric_limits<T>::infinity();
+        for (const int o : act) {
+          const V l = loadu<V>(wp + o * HS + row + x0);
+          const auto ok = (xi >= static_cast<T>(g.xlo[o])) & (xi < static_cast<T>(g.xhi[o]));
+          m = (ok & (l > m)) ? l : m;
+        }
+        for (const int o : act) {
+          T* p = wp + o * HS + row + x0;
+          const auto ok = (xi >= static_cast<T>(g.xlo[o])) & (xi < static_cast<T>(g.xhi[o]));
+          const V e = ok ? vexp(loadu<V>(p) - m, T()) : V{};
+          storeu(p, e);
+          s += e;
+        }
+        const V inv = s > T(0) ? T(1) / s : V{};
+        for (const int o : act) {
+          T* p = wp + o * HS + row + x0;
+          storeu(p, loadu<V>(p) * inv);
+        }
+      } else {
+        for (const int o : act) {
+          const auto ok = (xi >= static_cast<T>(g.xlo[o])) & (xi < static_cast<T>(g.xhi[o]));
+          const V l = loadu<V>(wp + o * HS + row + x0);
+          s += ok ? l : V{};
+        }
+        s += static_cast<T>(kSumEps);
+        const V inv = T(1) / s;
+        for (const int o : act) {
+          T* p = wp + o * HS + row + x0;
+          const auto ok = (xi >= static_cast<T>(g.xlo[o])) & (xi < static_cast<T>(g.xhi[o]));
+          storeu(p, ok ? loadu<V>(p) * inv : V{});
+        }
+      }
+      T tmp[L];
+      storeu(tmp, s);
+      const int n = std::min(L, g.W - x0);
+      if (n > 0) std::memcpy(drow + x0, tmp, sizeof(T) * n);
+    }
+    // offsets inactive on this row, and the padding columns: weight 0
+    for (int o = 0; o < g.N; ++o) {
+      T* r = wp + o * HS + static_cast<int64_t>(y) * g.S;
+      if (!g.active(o, y, false)) std::memset(r + g.P, 0, sizeof(T) * g.Wv);
+      std::memset(r, 0, sizeof(T) * g.P);
+      std::memset(r + g.P + g.Wv, 0, sizeof(T) * g.P);
+      std::memcpy(j.weights + (b * g.N + o) * HW + static_cast<int64_t>(y) * g.W, r + g.P,
+                  sizeof(T) * g.W);
     }
   }
-  std::vector<T> scratch(static_cast<size_t>(W));
-  for (int y = tk.y0; y < tk.y1; ++y) {
-    normalize_backward_row(g, weights + tk.b * N * HW, denom + tk.b * HW + static_cast<int64_t>(y) * W,
-                           HW, W, y, spans, p.mode, scratch.data());
-  }
-  aggregate_rows<T, false>(grad_query + tk.b * p.C * HW, g, p.key + tk.b * p.C * HW, p.C, HW, W,
-                           tk.y0, tk.y1, spans, layout);
 }
 
-template <typename T>
-MMPSLA_INLINE void backward_pass2_impl(const Problem<T>& p, int64_t t, const T* grad_out,
-                                       const T* weights, const T* dc, T* grad_key,
-                                       T* grad_value) {
-  const Task<T> tk = make_task(p, t);
-  const int H = static_cast<int>(p.H), W = static_cast<int>(p.W);
-  const int64_t HW = p.H * p.W, N = static_cast<int64_t>(p.offs->size());
-  const auto spans = offset_spans(*p.offs, H, W, tk.y0, tk.y1, -1);
-  const Layout layout = make_layout(spans, W);
-  aggregate_rows<T, true>(grad_key + tk.b * p.C * HW, dc + tk.b * N * HW,
-                          p.query + tk.b * p.C * HW, p.C, HW, W, tk.y0, tk.y1, spans, layout);
-  aggregate_rows<T, true>(grad_value + tk.b * p.Cv * HW, weights + tk.b * N * HW,
-                          grad_out + tk.b * p.Cv * HW, p.Cv, HW, W, tk.y0, tk.y1, spans, layout);
+// Backward normalisation of rows [y0, y1): dW (+ grad_weights) -> dc in place.
+//   softmax: dc_o = w_o (dW_o - sum_j w_j dW_j);   sum: dc_o = (dW_o - sum_j w_j dW_j) / denom
+template <typename T, class Isa>
+MMPSLA_INLINE void normalize_backward_rows(const CorrelateJob<T>& j, int64_t b, int y0, int y1) {
+  using V = Vec<T, Isa::kBytes>;
+  constexpr int L = Isa::kBytes / sizeof(T);
+  const Geometry& g = *j.g;
+  const int64_t HS = static_cast<int64_t>(g.H) * g.S, HW = static_cast<int64_t>(g.H) * g.W;
+  T* gp = j.wp + b * g.N * HS;
+  const T* wp = j.saved + b * g.N * HS;
+  std::vector<int> act;
+  std::vector<T> den(static_cast<size_t>(g.Wv), T(1));
+  for (int y = y0; y < y1; ++y) {
+    g.active_offsets(y, false, act);
+    const int64_t row = static_cast<int64_t>(y) * g.S + g.P;
+    if (j.grad_weights != nullptr) {
+      for (const int o : act) {
+        T* d = gp + o * HS + row;
+        const T* s = j.grad_weights + (b * g.N + o) * HW + static_cast<int64_t>(y) * g.W;
+        for (int x = 0; x < g.W; ++x) d[x] += s[x];
+      }
+    }
+    if (j.mode == Normalize::kSum) {
+      std::memcpy(den.data(), j.saved_denom + b * HW + static_cast<int64_t>(y) * g.W,
+                  sizeof(T) * g.W);
+    }
+    for (int x0 = 0; x0 < g.Wv; x0 += L) {
+      const V xi = iota_from<V, T>(x0);
+      V dot{};
+      for (const int o : act) {
+        const auto ok = (xi >= static_cast<T>(g.xlo[o])) & (xi < static_cast<T>(g.xhi[o]));
+        dot += ok ? loadu<V>(wp + o * HS + row + x0) * loadu<V>(gp + o * HS + row + x0) : V{};
+      }
+      const V inv = T(1) / loadu<V>(den.data() + x0);
+      for (const int o : act) {
+        T* p = gp + o * HS + row + x0;
+        const auto ok = (xi >= static_cast<T>(g.xlo[o])) & (xi < static_cast<T>(g.xhi[o]));
+        const V diff = loadu<V>(p) - dot;
+        const V dc = j.mode == Normalize::kSoftmax ? loadu<V>(wp + o * HS + row + x0) * diff
+                                                   : diff * inv;
+        storeu(p, ok ? dc : V{});
+      }
+    }
+    for (int o = 0; o < g.N; ++o) {
+      T* r = gp + o * HS + static_cast<int64_t>(y) * g.S;
+      if (!g.active(o, y, false)) std::memset(r + g.P, 0, sizeof(T) * g.Wv);
+      std::memset(r, 0, sizeof(T) * g.P);
+      std::memset(r + g.P + g.Wv, 0, sizeof(T) * g.P);
+    }
+  }
 }
 
-// Non-template entry points (one per dtype) so that they can be cloned per ISA.
-#define MMPSLA_DEFINE_TASKS(T)                                                                  \
-  MMPSLA_CPU_CLONES void forward_task(const Problem<T>& p, int64_t t, T* out, T* weights,       \
-                                      T* denom) {                                               \
-    forward_task_impl<T>(p, t, out, weights, denom);                                            \
-  }                                                                                             \
-  MMPSLA_CPU_CLONES void backward_pass1(const Problem<T>& p, int64_t t, const T* grad_out,      \
-                                        const T* grad_weights, const T* weights,                \
-                                        const T* denom, T* dc, T* grad_query) {                 \
-    backward_pass1_impl<T>(p, t, grad_out, grad_weights, weights, denom, dc, grad_query);       \
-  }                                                                                             \
-  MMPSLA_CPU_CLONES void backward_pass2(const Problem<T>& p, int64_t t, const T* grad_out,      \
-                                        const T* weights, const T* dc, T* grad_key,             \
-                                        T* grad_value) {                                        \
-    backward_pass2_impl<T>(p, t, grad_out, weights, dc, grad_key, grad_value);                  \
+// One task of `correlate`: rows [y0, y1) of one image, all offsets, all channels; then the
+// normalisation of those rows.
+template <typename T, class Isa>
+MMPSLA_INLINE void correlate_task(const CorrelateJob<T>& j, int64_t t) {
+  constexpr int NO = Isa::kNB;
+  constexpr int TW = Isa::kXB * Isa::kBytes / static_cast<int>(sizeof(T));
+  const Geometry& g = *j.g;
+  const int64_t b = t / j.tasks_per_image;
+  const int y0 = static_cast<int>(t % j.tasks_per_image) * j.rows;
+  const int y1 = std::min(g.H, y0 + j.rows);
+  const int rb0 = std::max(0, y0 - g.Dy), rb1 = std::min(g.H, y1 + g.Dy);
+  const int64_t HW = static_cast<int64_t>(g.H) * g.W, HS = static_cast<int64_t>(g.H) * g.S;
+  const int kc = static_cast<int>(std::min<int64_t>(kChannelChunk, j.C));
+  const int64_t rs = static_cast<int64_t>(kc) * g.S;  // scratch row stride
+  T* as = scratch<T>(0, static_cast<size_t>(rs) * (y1 - y0));
+  T* bs = scratch<T>(1, static_cast<size_t>(rs) * (rb1 - rb0));
+  T* wp = j.wp + b * g.N * HS;
+  std::vector<int> act;
+  const T* bp[NO];
+  T* accp[NO];
+  for (int64_t c0 = 0; c0 < j.C; c0 += kc) {
+    const int nc = static_cast<int>(std::min<int64_t>(kc, j.C - c0));
+    pad_rows(j.a + (b * j.C + c0) * HW, HW, nc, y0, y1, g, as, rs);
+    pad_rows(j.b + (b * j.C + c0) * HW, HW, nc, rb0, rb1, g, bs, rs);
+    for (int y = y0; y < y1; ++y) {
+      g.active_offsets(y, false, act);
+      const T* arow = as + (y - y0) * rs + g.P;
+      for (size_t i0 = 0; i0 < act.size(); i0 += NO) {
+        const int no = static_cast<int>(std::min<size_t>(NO, act.size() - i0));
+        for (int i = 0; i < no; ++i) {
+          const int o = act[i0 + i];
+          bp[i] = bs + (y + g.dy[o] - rb0) * rs + g.P + g.dx[o];
+          accp[i] = wp + o * HS + static_cast<int64_t>(y) * g.S + g.P;
+        }
+        for (int x0 = 0; x0 < g.Wv; x0 += TW) {
+          correlate_n<T, Isa, NO>(no, arow, bp, accp, x0, nc, g.S, c0 == 0);
+        }
+      }
+    }
   }
+  if (j.backward) {
+    normalize_backward_rows<T, Isa>(j, b, y0, y1);
+  } else {
+    normalize_rows<T, Isa>(j, b, y0, y1);
+  }
+}
 
-MMPSLA_DEFINE_TASKS(float)
-MMPSLA_DEFINE_TASKS(double)
-#undef MMPSLA_DEFINE_TASKS
+// One task of `aggregate`: up to kNB channels, rows [y0, y1) of one image.
+template <typename T, class Isa>
+MMPSLA_INLINE void aggregate_task(const AggregateJob<T>& j, int64_t t) {
+  constexpr int NC = Isa::kNB;
+  constexpr int TW = Isa::kXB * Isa::kBytes / static_cast<int>(sizeof(T));
+  const Geometry& g = *j.g;
+  const int64_t b = t / j.tasks_per_image;
+  const int64_t rem = t % j.tasks_per_image;
+  const int64_t c0 = rem / j.row_blocks * NC;
+  const int nc = static_cast<int>(std::min<int64_t>(NC, j.C - c0));
+  const int y0 = static_cast<int>(rem % j.row_blocks) * j.rows;
+  const int y1 = std::min(g.H, y0 + j.rows);
+  const int r0 = std::max(0, y0 - g.Dy), r1 = std::min(g.H, y1 + g.Dy);
+  const int64_t HW = static_cast<int64_t>(g.H) * g.W, HS = static_cast<int64_t>(g.H) * g.S;
+  const int64_t rs = static_cast<int64_t>(nc) * g.S;
+  T* ss = scratch<T>(2, static_cast<size_t>(rs) * (r1 - r0));
+  pad_rows(j.src + (b * j.C + c0) * HW, HW, nc, r0, r1, g, ss, rs);
+  const T* wp = j.w + b * g.N * HS;
+  std::vector<int> act;
+  std::vector<const T*> wb(static_cast<size_t>(g.N)), sb(static_cast<size_t>(g.N));
+  const int sign = j.transposed ? -1 : 1;
+  for (int y = y0; y < y1; ++y) {
+    g.active_offsets(y, j.transposed, act);
+    const int na = static_cast<int>(act.size());
+    for (int i = 0; i < na; ++i) {
+      const int o = act[i];
+      const int sy = y + sign * g.dy[o], sx = g.P + sign * g.dx[o];
+      wb[i] = wp + o * HS + static_cast<int64_t>(j.transposed ? sy : y) * g.S +
+              (j.transposed ? sx : g.P);
+      sb[i] = ss + (sy - r0) * rs + sx;
+    }
+    T* orow = j.out + (b * j.C + c0) * HW + static_cast<int64_t>(y) * g.W;
+    for (int x0 = 0; x0 < g.Wv; x0 += TW) {
+      aggregate_n<T, Isa, NC>(nc, wb.data(), sb.data(), na, x0, g.S, orow, HW, g.W);
+    }
+  }
+}
 
-template <typename T>
-Problem<T> make_problem(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                        const std::vector<std::pair<int, int>>& offs, int64_t normalize) {
-  Problem<T> p;
-  p.query = q.data_ptr<T>();
-  p.key = k.data_ptr<T>();
-  p.value = v.data_ptr<T>();
-  p.C = q.size(1);
-  p.Cv = v.size(1);
-  p.H = q.size(2);
-  p.W = q.size(3);
-  p.offs = &offs;
-  p.mode = static_cast<Normalize>(normalize);
-  TORCH_CHECK(static_cast<int64_t>(offs.size()) * p.H * p.W < (int64_t(1) << 31),
-              "psla (CPU): N * H * W must be below 2^31");
-  // Enough tasks to balance the threads, few enough rows per task to keep the weight
-  // slab of a task cache resident.
-  const int64_t B = q.size(0);
+// ---------------------------------------------------------------------- ISA variants
+#define MMPSLA_DEFINE_ISA(NAME, ATTR, BYTES, XB, NB)                              \
+  struct NAME {                                                                   \
+    static constexpr int kBytes = BYTES; /* vector width */                       \
+    static constexpr int kXB = XB;       /* vectors of x per register tile */     \
+    static constexpr int kNB = NB;       /* offsets / channels per register tile */ \
+    template <typename T>                                                         \
+    ATTR static void correlate(const CorrelateJob<T>& j, int64_t t) {             \
+      correlate_task<T, NAME>(j, t);                                              \
+    }                                                                             \
+    template <typename T>                                                         \
+    ATTR static void aggregate(const AggregateJob<T>& j, int64_t t) {             \
+      aggregate_task<T, NAME>(j, t);                                              \
+    }                                                                             \
+  };
+
+// 16 vector registers (SSE2, AVX2): 2 x 6 accumulators + 2 shared; AVX-512 has 32.
+MMPSLA_DEFINE_ISA(IsaBase, , 16, 2, 6)
+#if MMPSLA_X86
+MMPSLA_DEFINE_ISA(IsaAvx2, MMPSLA_TARGET_AVX2, 32, 2, 6)
+MMPSLA_DEFINE_ISA(IsaAvx512, MMPSLA_TARGET_AVX512, 32, 4, 6)
+#endif
+#undef MMPSLA_DEFINE_ISA
+
+enum class CpuIsa : int { kBase = 0, kAvx2 = 1, kAvx512 = 2 };
+
+CpuIsa detect_isa() {
+#if MMPSLA_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
+    return CpuIsa::kAvx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CpuIsa::kAvx2;
+#endif
+  return CpuIsa::kBase;
+}
+
+CpuIsa parse_isa(const std::string& name) {
+  if (name == "base") return CpuIsa::kBase;
+  if (name == "avx2") return CpuIsa::kAvx2;
+  if (name == "avx512") return CpuIsa::kAvx512;
+  TORCH_CHECK(false, "psla (CPU): unknown ISA '", name, "'; use base, avx2 or avx512");
+}
+
+const char* isa_name(CpuIsa isa) {
+  return isa == CpuIsa::kAvx512 ? "avx512" : isa == CpuIsa::kAvx2 ? "avx2" : "base";
+}
+
+CpuIsa& current_isa() {
+  static CpuIsa isa = [] {
+    const CpuIsa best = detect_isa();
+    const char* env = std::getenv("MMPSLA_CPU_ISA");
+    if (env == nullptr || *env == '\0') return best;
+    return std::min(best, parse_isa(env));
+  }();
+  return isa;
+}
+
+// ------------------------------------------------------------------------------ drivers
+// Runs f(begin, end) over [0, n) on the thread pool, inline when the work is tiny
+// (waking the pool costs microseconds, milliseconds on a loaded machine).
+template <typename F>
+void run_tasks(int64_t n, int64_t work_per_task, F&& f) {
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, work_per_task));
+  at::parallel_for(0, n, grain, f);
+}
+
+int64_t correlate_rows_per_task(int64_t B, int H) {
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
-  const int64_t want = (B * p.H + 4 * threads - 1) / (4 * threads);
-  p.rows_per_task = std::max<int64_t>(1, std::min<int64_t>(4, want));
-  p.tasks_per_image = (p.H + p.rows_per_task - 1) / p.rows_per_task;
-  // Waking the thread pool costs microseconds (milliseconds on a loaded machine): run
-  // problems of less than ~64k multiply-adds on the calling thread.
-  const int64_t work = std::max<int64_t>(
-      1, p.rows_per_task * p.W * static_cast<int64_t>(offs.size()) * (p.C + p.Cv));
-  p.grain = std::max<int64_t>(1, (int64_t(1) << 16) / work);
-  return p;
+  return std::max<int64_t>(1, std::min<int64_t>(8, (B * H + 4 * threads - 1) / (4 * threads)));
 }
 
-void check_cpu(const at::Tensor& t, const char* name) {
-  TORCH_CHECK(t.device().is_cpu(), "psla (CPU): ", name, " must be a CPU tensor, got ",
-              t.device());
-  TORCH_CHECK(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble,
-              "psla (CPU): ", name, " must be float32 or float64, got ", t.scalar_type());
+template <typename T, class Isa>
+void run_correlate(CorrelateJob<T> j, int64_t B) {
+  const Geometry& g = *j.g;
+  j.rows = static_cast<int>(correlate_rows_per_task(B, g.H));
+  j.tasks_per_image = (g.H + j.rows - 1) / j.rows;
+  const int64_t work = static_cast<int64_t>(j.rows) * g.W * g.N * j.C;
+  run_tasks(B * j.tasks_per_image, work, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) Isa::template correlate<T>(j, t);
+  });
+}
+
+template <typename T, class Isa>
+AggregateJob<T> aggregate_job(const Geometry& g, const T* w, const T* src, T* out, int64_t C,
+                              bool transposed) {
+  AggregateJob<T> j{&g, w, src, out, C, transposed, 0, 0, 0};
+  j.rows = std::min(g.H, kAggRows);
+  j.row_blocks = (g.H + j.rows - 1) / j.rows;
+  j.tasks_per_image = (C + Isa::kNB - 1) / Isa::kNB * j.row_blocks;
+  return j;
+}
+
+template <typename T, class Isa>
+void run_aggregates(const std::vector<AggregateJob<T>>& jobs, int64_t B) {
+  std::vector<int64_t> first{0};
+  for (const auto& j : jobs) first.push_back(first.back() + B * j.tasks_per_image);
+  const auto& g = *jobs[0].g;
+  const int64_t work = static_cast<int64_t>(jobs[0].rows) * g.W * g.N * Isa::kNB;
+  run_tasks(first.back(), work, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      size_t k = 0;
+      while (t >= first[k + 1]) ++k;
+      Isa::template aggregate<T>(jobs[k], t - first[k]);
+    }
+  });
+}
+
+// Padded (B, N, H, S) copy of (B, N, H, W) weights (zero padding).
+template <typename T>
+void pad_weights(const T* w, const Geometry& g, int64_t B, T* out) {
+  const int64_t planes = B * g.N;
+  at::parallel_for(0, planes, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      pad_rows(w + p * g.H * g.W, 0, 1, 0, g.H, g, out + p * g.H * g.S, g.S);
+    }
+  });
+}
+
+struct Sizes {
+  int64_t B, C, Cv;
+  int H, W;
+};
+
+template <typename T, class Isa>
+void forward_impl(const T* q, const T* k, const T* v, const Sizes& s,
+                  const std::vector<std::pair<int, int>>& offs, Normalize mode, T* out,
+                  T* weights, T* denom) {
+  constexpr int TW = Isa::kXB * Isa::kBytes / static_cast<int>(sizeof(T));
+  const Geometry g = make_geometry(offs, s.H, s.W, TW);
+  std::vector<T> wp(static_cast<size_t>(s.B) * g.N * g.H * g.S);
+  CorrelateJob<T> cj{&g, q, k, s.C, wp.data(), 0, 0, mode, false, weights, denom,
+                     nullptr, nullptr, nullptr};
+  run_correlate<T, Isa>(cj, s.B);
+  run_aggregates<T, Isa>({aggregate_job<T, Isa>(g, wp.data(), v, out, s.Cv, false)}, s.B);
+}
+
+template <typename T, class Isa>
+void backward_impl(const T* grad_out, const T* grad_weights, const T* q, const T* k, const T* v,
+                   const T* weights, const T* denom, const Sizes& s,
+                   const std::vector<std::pair<int, int>>& offs, Normalize mode, T* grad_q,
+                   T* grad_k, T* grad_v) {
+  constexpr int TW = Isa::kXB * Isa::kBytes / static_cast<int>(sizeof(T));
+  const Geometry g = make_geometry(offs, s.H, s.W, TW);
+  const size_t padded = static_cast<size_t>(s.B) * g.N * g.H * g.S;
+  std::vector<T> wp(padded), dc(padded);
+  pad_weights(weights, g, s.B, wp.data());
+  CorrelateJob<T> cj{&g, grad_out, v, s.Cv, dc.data(), 0, 0, mode, true, nullptr, nullptr,
+                     wp.data(), denom, grad_weights};
+  run_correlate<T, Isa>(cj, s.B);
+  run_aggregates<T, Isa>({aggregate_job<T, Isa>(g, dc.data(), k, grad_q, s.C, false),
+                          aggregate_job<T, Isa>(g, dc.data(), q, grad_k, s.C, true),
+                          aggregate_job<T, Isa>(g, wp.data(), grad_out, grad_v, s.Cv, true)},
+                         s.B);
+}
+
+// Calls f.template operator()<Isa>() for the ISA chosen at run time.
+template <typename F>
+void with_isa(F&& f) {
+  switch (current_isa()) {
+#if MMPSLA_X86
+    case CpuIsa::kAvx512:
+      f(IsaAvx512());
+      return;
+    case CpuIsa::kAvx2:
+      f(IsaAvx2());
+      return;
+#endif
+    default:
+      f(IsaBase());
+  }
+}
+
+Sizes sizes_of(const at::Tensor& q, const at::Tensor& v) {
+  return {q.size(0), q.size(1), v.size(1), static_cast<int>(q.size(2)),
+          static_cast<int>(q.size(3))};
 }
 
 }  // namespace
 
+std::string set_cpu_isa(const std::string& name) {
+  const std::string previous = isa_name(current_isa());
+  if (!name.empty()) current_isa() = std::min(detect_isa(), parse_isa(name));
+  return previous;
+}
+
+// Inputs are validated by the dispatcher in bindings.cpp.
 std::vector<at::Tensor> psla_forward_cpu(const at::Tensor& query_in, const at::Tensor& key_in,
-                                         const at::Tensor& value_in, const at::Tensor& offsets,
+                                         const at::Tensor& value_in,
+                                         const std::vector<std::pair<int, int>>& offs,
                                          int64_t normalize) {
-  check_forward_inputs(query_in, key_in, value_in, offsets, normalize);
-  check_cpu(query_in, "query");
-  const auto offs = offsets_to_host(offsets);
   const at::Tensor query = query_in.contiguous(), key = key_in.contiguous(),
                    value = value_in.contiguous();
-  const int64_t B = query.size(0), H = query.size(2), W = query.size(3);
+  const Sizes s = sizes_of(query, value);
   const int64_t N = static_cast<int64_t>(offs.size());
-  at::Tensor out = at::empty({B, value.size(1), H, W}, value.options());
-  at::Tensor weights = at::empty({B, N, H, W}, query.options());
-  at::Tensor denom = at::empty({B, H, W}, query.options());
+  at::Tensor out = at::empty({s.B, s.Cv, s.H, s.W}, value.options());
+  at::Tensor weights = at::empty({s.B, N, s.H, s.W}, query.options());
+  at::Tensor denom = at::empty({s.B, s.H, s.W}, query.options());
   if (out.numel() == 0 || weights.numel() == 0) {
-    out.zero_();
-    weights.zero_();
-    denom.zero_();
-    return {out, weights, denom};
+    return {out.zero_(), weights.zero_(), denom.zero_()};
   }
   AT_DISPATCH_FLOATING_TYPES(query.scalar_type(), "psla_forward_cpu", [&] {
-    const Problem<scalar_t> p = make_problem<scalar_t>(query, key, value, offs, normalize);
-    scalar_t* o = out.data_ptr<scalar_t>();
-    scalar_t* w = weights.data_ptr<scalar_t>();
-    scalar_t* d = denom.data_ptr<scalar_t>();
-    at::parallel_for(0, B * p.tasks_per_image, p.grain, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) forward_task(p, t, o, w, d);
+    with_isa([&](auto isa) {
+      forward_impl<scalar_t, decltype(isa)>(
+          query.data_ptr<scalar_t>(), key.data_ptr<scalar_t>(), value.data_ptr<scalar_t>(), s,
+          offs, static_cast<Normalize>(normalize), out.data_ptr<scalar_t>(),
+          weights.data_ptr<scalar_t>(), denom.data_ptr<scalar_t>());
     });
   });
   return {out, weights, denom};
 }
 
 std::vector<at::Tensor> psla_backward_cpu(const at::Tensor& grad_out_in,
-                                          const std::optional<at::Tensor>& grad_weights_in,
+                                          const at::Tensor& grad_weights_in,
                                           const at::Tensor& query_in, const at::Tensor& key_in,
-                                          const at::Tensor& value_in, const at::Tensor& offsets,
+                                          const at::Tensor& value_in,
+                                          const std::vector<std::pair<int, int>>& offs,
                                           const at::Tensor& weights_in, const at::Tensor& denom_in,
                                           int64_t normalize) {
-  check_forward_inputs(query_in, key_in, value_in, offsets, normalize);
-  check_cpu(query_in, "query");
-  const auto offs = offsets_to_host(offsets);
-  const int64_t B = query_in.size(0), H = query_in.size(2), W = query_in.size(3);
-  const int64_t N = static_cast<int64_t>(offs.size());
-  TORCH_CHECK(grad_out_in.sizes() == value_in.sizes(), "psla backward: grad_out must have shape ",
-              value_in.sizes(), ", got ", grad_out_in.sizes());
-  TORCH_CHECK(weights_in.sizes() == at::IntArrayRef({B, N, H, W}),
-              "psla backward: weights must have shape (B, N, H, W)");
-  TORCH_CHECK(denom_in.sizes() == at::IntArrayRef({B, H, W}),
-              "psla backward: denom must have shape (B, H, W)");
   const auto dtype = query_in.scalar_type();
   const at::Tensor query = query_in.contiguous(), key = key_in.contiguous(),
                    value = value_in.contiguous();
   const at::Tensor grad_out = grad_out_in.to(dtype).contiguous();
   const at::Tensor weights = weights_in.to(dtype).contiguous();
   const at::Tensor denom = denom_in.to(dtype).contiguous();
-  at::Tensor grad_weights;
-  if (grad_weights_in.has_value() && grad_weights_in->defined()) {
-    TORCH_CHECK(grad_weights_in->sizes() == weights.sizes(),
-                "psla backward: grad_weights must have shape (B, N, H, W)");
-    grad_weights = grad_weights_in->to(dtype).contiguous();
-  }
+  const at::Tensor grad_weights =
+      grad_weights_in.defined() ? grad_weights_in.to(dtype).contiguous() : grad_weights_in;
   at::Tensor grad_query = at::empty_like(query);
   at::Tensor grad_key = at::empty_like(key);
   at::Tensor grad_value = at::empty_like(value);
   if (weights.numel() == 0 || value.numel() == 0) {
     return {grad_query.zero_(), grad_key.zero_(), grad_value.zero_()};
   }
-  at::Tensor dc = at::empty_like(weights);
+  const Sizes s = sizes_of(query, value);
   AT_DISPATCH_FLOATING_TYPES(dtype, "psla_backward_cpu", [&] {
-    const Problem<scalar_t> p = make_problem<scalar_t>(query, key, value, offs, normalize);
-    const scalar_t* go = grad_out.data_ptr<scalar_t>();
-    const scalar_t* gw = grad_weights.defined() ? grad_weights.data_ptr<scalar_t>() : nullptr;
-    const scalar_t* w = weights.data_ptr<scalar_t>();
-    const scalar_t* d = denom.data_ptr<scalar_t>();
-    scalar_t* g = dc.data_ptr<scalar_t>();
-    scalar_t* gq = grad_query.data_ptr<scalar_t>();
-    scalar_t* gk = grad_key.data_ptr<scalar_t>();
-    scalar_t* gv = grad_value.data_ptr<scalar_t>();
-    const int64_t tasks = B * p.tasks_per_image;
-    at::parallel_for(0, tasks, p.grain, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) backward_pass1(p, t, go, gw, w, d, g, gq);
-    });
-    at::parallel_for(0, tasks, p.grain, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) backward_pass2(p, t, go, w, g, gk, gv);
+    with_isa([&](auto isa) {
+      backward_impl<scalar_t, decltype(isa)>(
+          grad_out.data_ptr<scalar_t>(),
+          grad_weights.defined() ? grad_weights.data_ptr<scalar_t>() : nullptr,
+          query.data_ptr<scalar_t>(), key.data_ptr<scalar_t>(), value.data_ptr<scalar_t>(),
+          weights.data_ptr<scalar_t>(), denom.data_ptr<scalar_t>(), s, offs,
+          static_cast<Normalize>(normalize), grad_query.data_ptr<scalar_t>(),
+          grad_key.data_ptr<scalar_t>(), grad_value.data_ptr<scalar_t>());
     });
   });
   return {grad_query, grad_key, grad_value};

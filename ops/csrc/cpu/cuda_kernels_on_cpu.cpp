@@ -1,0 +1,67 @@
+// The CUDA kernels of cuda/sparse_local_attention_kernel.cuh, compiled by the host compiler
+// and run over their whole launch grid on the CPU (HostGrid: blocks in turn, each block's
+// phases for all of its threads, shared memory per block). Test-only: it is how the CUDA
+// code is checked against the reference on every CI run without a GPU. Same tensors, plan
+// and parameters as the GPU launcher (cuda/sparse_local_attention_launch.h).
+#include <algorithm>
+
+#include "cuda/sparse_local_attention_launch.h"
+
+namespace mmpsla {
+namespace {
+
+struct HostLauncher {
+  // the opt-in shared memory per block of H100 / H200 (227 KiB): the tile plan the GPU gets
+  size_t smem_limit() const { return 227 * 1024; }
+  // few blocks, but more than the tiles of a test map: the channel groups of phase C (one
+  // tile split over several blocks) run too
+  int target_blocks() const { return 8; }
+
+  template <typename T, typename A, bool kBackward>
+  void fused(const cuda::FusedPlan& plan, const cuda::FusedParams<T, A>& p) const {
+    cuda::HostGrid{plan.blocks, plan.threads, plan.smem_bytes}.launch(
+        [&](const cuda::HostExec& ex, unsigned char* smem) {
+          cuda::fused_tile<T, A, kBackward>(ex, p, smem);
+        });
+  }
+
+  template <typename T, typename A>
+  void transposed(const cuda::TransposedParams<T, A>& p, int64_t total) const {
+    // at most 3 blocks: a smaller grid than the GPU's also runs the grid-stride loop
+    const int blocks = std::min(cuda::grid_stride_blocks(total), 3);
+    cuda::HostGrid{blocks, cuda::kThreads, 0}.launch(
+        [&](const cuda::HostExec& ex, unsigned char*) { cuda::transposed_gather<T, A>(ex, p); });
+  }
+};
+
+}  // namespace
+
+std::vector<at::Tensor> psla_forward_cuda_kernels_on_cpu(const at::Tensor& query,
+                                                         const at::Tensor& key,
+                                                         const at::Tensor& value,
+                                                         const Offsets& offsets,
+                                                         int64_t normalize) {
+  HostLauncher launch;
+  std::vector<at::Tensor> result;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, query.scalar_type(),
+                                  "psla_forward_cuda_kernels_on_cpu", [&] {
+    result = cuda::run_forward<scalar_t, scalar_t>(query, key, value, offsets, normalize, launch);
+  });
+  return result;
+}
+
+std::vector<at::Tensor> psla_backward_cuda_kernels_on_cpu(
+    const at::Tensor& grad_out, const at::Tensor& grad_weights, const at::Tensor& query,
+    const at::Tensor& key, const at::Tensor& value, const Offsets& offsets,
+    const at::Tensor& weights, const at::Tensor& denom, int64_t normalize) {
+  HostLauncher launch;
+  std::vector<at::Tensor> result;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, query.scalar_type(),
+                                  "psla_backward_cuda_kernels_on_cpu", [&] {
+    result = cuda::run_backward<scalar_t, scalar_t>(grad_out, grad_weights, query, key, value,
+                                                    offsets, weights, denom, normalize, launch);
+  });
+  return result;
+}
+
+}  // namespace mmpsla
