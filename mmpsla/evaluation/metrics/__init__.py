@@ -1,3 +1,8 @@
+import importlib.util
+
 from .vid_metric import VIDMetric
 
 __all__ = ['VIDMetric']
+
+if importlib.util.find_spec('mmseg') is not None:  # video segmentation (mmseg)
+    from .subset_iou_metric import SubsetIoUMetric  # noqa: F401
