@@ -16,16 +16,17 @@ are train ids: 0 = background, ``1 + c`` = toy class ``c``. Like in CityScapes t
 annotated frame's *number* is not 19 in general: snippet ``j`` of a sequence is annotated
 at frame ``frames_before + 47 j``, so a sequence holds several non-overlapping snippets.
 
-Why it is a *video* set: a region's class is carried by its silhouette and its texture
-(the colours come from one palette shared by every class). In ``degraded_fraction`` of the
-snippets a short burst of frames around the annotated one (at most 1 frame before it and 2
-after) is degraded by motion blur, defocus or heavy noise, which wipes out texture and
-shape detail. All other frames, the key frames included, are clean: under the default test
-schedule (``l = 5``, middle key frame) the annotated frame's key frame lies 2 frames before
-it. A single-frame segmenter must guess the class of a blurred blob; one that propagates
-features from the clean key frame can recover it. ``toy_seg_meta.json`` lists the degraded
-frames (``degraded[split][image stem] = kind``), which ``CityscapesVideoDataset`` reads to
-report mIoU on degraded annotated frames apart.
+Why it is a *video* set: a region's class is carried by its silhouette, its texture and its
+pair of texture colours, and the two colours of every class average to the same grey. In
+``degraded_fraction`` of the snippets a short burst of frames around the annotated one (at
+most 1 frame before it and 2 after) is degraded by motion blur, defocus or heavy noise,
+which averages the texture out: every class becomes the same grey blob and only its coarse
+silhouette is left. All other frames, the key frames included, are clean: under the
+default test schedule (``l = 5``, middle key frame) the annotated frame's key frame lies 2
+frames before it. A single-frame segmenter must guess the class of a grey blob; one that
+propagates features from the clean key frame can recover it. ``toy_seg_meta.json`` lists
+the degraded frames (``degraded[split][image stem] = kind``), which
+``CityscapesVideoDataset`` reads to report mIoU on degraded annotated frames apart.
 
 Everything is a pure function of ``seed`` and the size arguments.
 """
@@ -53,7 +54,13 @@ TOY_SEG_CLASSES = ('background',) + tuple(TOY_CLASSES)
 #: RGB palette of the classes (for visualisation).
 TOY_SEG_PALETTE = [[70, 70, 70], [220, 20, 60], [0, 142, 230], [250, 170, 30], [107, 142, 35]]
 
-_GENERATOR_VERSION = 1
+_GENERATOR_VERSION = 2
+#: Texture colours of a region of class c: ``_MEAN_BGR +- _CLASS_SWING[c]``. Every class
+#: has its own colour pair (a clean frame is easy to segment pixel by pixel), and every
+#: pair averages to the same grey, so once blur, defocus or noise average the texture
+#: out, all classes look alike and only the silhouette remains.
+_MEAN_BGR = np.array((128.0, 128.0, 128.0), np.float32)
+_CLASS_SWING = np.array([(75, 0, 0), (0, 75, 0), (0, 0, 75), (45, -45, 45)], np.float32)
 _SNIPPET_STRIDE = 47  # frame-number distance between the annotated frames of a sequence
 _CITIES = {
     'train': ('aachenoid', 'bremenish', 'cologneville', 'dresdenham'),
@@ -80,6 +87,9 @@ def _snippet(
     background = render_background(rng, width, height)
     num_objects = int(rng.integers(num_objects_range[0], num_objects_range[1] + 1))
     objects = spawn_objects(rng, num_objects, width, height, size_range)
+    for obj in objects:
+        obj.color_a = _MEAN_BGR + _CLASS_SWING[obj.label]
+        obj.color_b = _MEAN_BGR - _CLASS_SWING[obj.label]
     order = list(rng.permutation(num_objects))
     kinds = [None] * num_frames
     if degraded:
@@ -116,8 +126,8 @@ def make_toy_seg(
     snippets_per_sequence: int = 2,
     width: int = 192,
     height: int = 128,
-    num_objects_range: Tuple[int, int] = (2, 4),
-    size_range: Tuple[int, int] = (24, 56),
+    num_objects_range: Tuple[int, int] = (3, 5),
+    size_range: Tuple[int, int] = (32, 64),
     degraded_fraction: float = 0.5,
     overwrite: bool = False,
 ) -> Dict[str, Dict[str, int]]:
