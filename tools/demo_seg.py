@@ -6,7 +6,7 @@
 Generates the toy set (``tools/make_toy_seg.py``) when missing, trains both methods at the
 same time with ``tools/train.py`` (two processes, ``OMP_NUM_THREADS=1`` each), tests both
 with the mmengine Runner (mIoU overall and on the degraded annotated frames), times both
-side by side on whole validation snippets with one thread (streaming, key frame every l
+side by side on 4 whole validation snippets with one thread (streaming, key frame every l
 frames), prints one table and writes ``predictions.png`` (frame, ground truth, baseline,
 PSLA for degraded annotated frames) under ``--work-dir``.
 """
@@ -143,13 +143,14 @@ def write_predictions(models, dataloader, palette, out_path, num=4):
             for model in models.values():
                 out = model.test_step(copy.deepcopy(data))[0]
                 cells.append(colorize(out.pred_sem_seg.data[0].numpy().astype(np.uint8), palette))
-            rows.append(np.concatenate(cells, axis=1))
+            gap = np.full((frame.shape[0], 3, 3), 255, np.uint8)  # white column between panels
+            rows.append(np.concatenate([c for cell in cells for c in (cell, gap)], axis=1))
             if len(rows) == num:
                 break
     if not rows:
         return None
     header = np.full((18, rows[0].shape[1], 3), 255, np.uint8)
-    width = rows[0].shape[1] // (2 + len(models))
+    width = frame.shape[1] + 3
     for i, name in enumerate(['degraded frame', 'ground truth'] + list(models)):
         cv2.putText(header, name, (i * width + 4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 0, 1)
     cv2.imwrite(out_path, np.concatenate([header] + rows, axis=0))
@@ -211,9 +212,9 @@ def main(argv=None):
         rows.append(
             dict(
                 method=name,
-                mIoU=metrics['mIoU'],
-                degraded_mIoU=metrics.get('degraded_mIoU', float('nan')),
-                not_degraded_mIoU=metrics.get('not_degraded_mIoU', float('nan')),
+                mIoU=float(metrics['mIoU']),
+                degraded_mIoU=float(metrics.get('degraded_mIoU', float('nan'))),
+                not_degraded_mIoU=float(metrics.get('not_degraded_mIoU', float('nan'))),
                 params=count_parameters(model),
                 train_s=train_s,
                 iters=int(osp.basename(ckpt)[5:-4]),
@@ -224,7 +225,7 @@ def main(argv=None):
     data_list = [dataset.get_data_info(i) for i in range(len(dataset))]
     interval = dataset.pipeline.transforms[0].key_frame_interval
     timings = measure_seg_fps(
-        models, load_snippet_clips(data_list, max_snippets=2 if args.quick else 8), interval
+        models, load_snippet_clips(data_list, max_snippets=2 if args.quick else 4), interval
     )
     for row in rows:
         row.update({k: timings[row['method']][k] for k in ('fps', 'key_fps', 'nonkey_fps')})
