@@ -55,6 +55,12 @@ clean-ext:
 demo: setup
 	$(VPY) tools/demo.py
 
+# Video segmentation (paper Sec. 4.4): PSLA (c) and the frame baseline on the toy
+# CityScapes-layout set, one table (mIoU, degraded frames, fps, params) + predictions.png.
+.PHONY: demo-seg
+demo-seg: setup
+	$(VPY) tools/demo_seg.py
+
 # PSLA (c), the frame baseline, DFF and FGFA trained and tested on the toy set, one table.
 compare: setup
 	$(VPY) tools/compare.py

@@ -1,5 +1,7 @@
 """Datasets, frame samplers and the toy VID generator of mmpsla."""
 
+import importlib.util
+
 from .cocovid_utils import evenly_spaced_frames, format_statistics, vid_statistics
 from .imagenet_vid_dataset import ImagenetVIDDataset
 from .samplers import TargetFrameSampler
@@ -25,3 +27,7 @@ __all__ = [
     'VID_CLASSES',
     'VID_WNIDS',
 ]
+
+if importlib.util.find_spec('mmseg') is not None:  # CityScapes video segmentation (mmseg)
+    from . import cityscapes_video_transforms, toy_seg  # noqa: F401
+    from .cityscapes_video import CityscapesVideoDataset  # noqa: F401

@@ -1,4 +1,9 @@
+import importlib.util
+
 from .vid_coco_metric import VIDCocoMetric
 from .vid_metric import VIDMetric
 
 __all__ = ['VIDMetric', 'VIDCocoMetric']
+
+if importlib.util.find_spec('mmseg') is not None:  # video segmentation (mmseg)
+    from .subset_iou_metric import SubsetIoUMetric  # noqa: F401
