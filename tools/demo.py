@@ -139,7 +139,7 @@ def run_method(name, cfg_path, tag, args, data_root, iters=None, budget_s=None):
     print(f'    trained in {train_s:.0f} s; testing', flush=True)
     metrics = runner.test()
     model = runner.model
-    model.cfg = runner.cfg  # inference_vid builds its test pipeline from it
+    model.cfg = runner.cfg  # inference_video builds its test pipeline from it
     model.eval()
     row = {
         'method': name,
@@ -159,7 +159,7 @@ def run_method(name, cfg_path, tag, args, data_root, iters=None, budget_s=None):
 
 def write_gif(model, data_root, out_path, score_thr):
     """Annotated GIF of ``model`` on the first validation video."""
-    from mmpsla.apis import draw_detections, inference_vid, write_video
+    from mmpsla.apis import draw_detections, inference_video, write_video
 
     with open(osp.join(data_root, 'annotations', 'val.json')) as f:
         ann = json.load(f)
@@ -172,7 +172,7 @@ def write_gif(model, data_root, out_path, score_thr):
     import mmcv
 
     frames = []
-    for path, info, det in zip(paths, images, inference_vid(model, paths)):
+    for path, info, det in zip(paths, images, inference_video(model, paths)):
         tag = 'key' if det.is_key_frame else 'non-key'
         if info.get('is_degraded'):
             tag += ', degraded'
