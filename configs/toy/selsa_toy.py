@@ -4,10 +4,11 @@
 # extractor, box coder and losses, schedule and data; the box head's two 128-d shared FCs
 # each aggregate the reference frames' proposals (16 attention heads), as mmtrack's SELSA
 # R50 config does with 1024-d FCs.
-# Training: the target and one reference frame on each side within 9 frames (mmtrack's
-# fgfa-style sampler). Test: 14 reference frames spread evenly over the whole video, chosen
-# at its first frame (mmtrack's 'test_with_adaptive_stride'), plus the current frame.
-_base_ = ['./psla_c_toy.py']
+# Training: FGFA's samples (configs/toy/fgfa_toy.py: the target and one reference frame on
+# each side within 9 frames, mmtrack's fgfa-style sampler). Test: 14 reference frames spread
+# evenly over the whole video, chosen at its first frame (mmtrack's
+# 'test_with_adaptive_stride'), plus the current frame.
+_base_ = ['./fgfa_toy.py']
 
 selsa_bbox_head = dict(
     type='SelsaBBoxHead',
@@ -16,10 +17,10 @@ selsa_bbox_head = dict(
     fc_out_channels=128,
     roi_feat_size=7,
     num_classes={{_base_.num_classes}},
-    bbox_coder={{_base_.model.roi_head.bbox_head.bbox_coder}},
+    bbox_coder={{_base_.model.detector.roi_head.bbox_head.bbox_coder}},
     reg_class_agnostic=True,
-    loss_cls={{_base_.model.roi_head.bbox_head.loss_cls}},
-    loss_bbox={{_base_.model.roi_head.bbox_head.loss_bbox}},
+    loss_cls={{_base_.model.detector.roi_head.bbox_head.loss_cls}},
+    loss_bbox={{_base_.model.detector.roi_head.bbox_head.loss_bbox}},
     aggregator=dict(type='SelsaAggregator', in_channels=128, num_attention_blocks=16),
 )
 model = dict(
@@ -28,38 +29,18 @@ model = dict(
     data_preprocessor={{_base_.model.data_preprocessor}},
     detector=dict(
         type='FasterRCNN',
-        backbone={{_base_.model.backbone}},
-        rpn_head={{_base_.model.rpn_head}},
+        backbone={{_base_.model.detector.backbone}},
+        rpn_head={{_base_.model.detector.rpn_head}},
         roi_head=dict(
             type='SelsaRoIHead',
-            bbox_roi_extractor={{_base_.model.roi_head.bbox_roi_extractor}},
+            bbox_roi_extractor={{_base_.model.detector.roi_head.bbox_roi_extractor}},
             bbox_head=selsa_bbox_head,
         ),
-        train_cfg={{_base_.model.train_cfg}},
-        test_cfg={{_base_.model.test_cfg}},
+        train_cfg={{_base_.model.detector.train_cfg}},
+        test_cfg={{_base_.model.detector.test_cfg}},
     ),
 )
 
-train_pipeline = [
-    dict(
-        type='VIDRefFrameSample',
-        num_ref_imgs=2,
-        frame_range=9,
-        filter_key_img=True,
-        method='bilateral_uniform',
-    ),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadTrackAnnotations'),
-            dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
-        ],
-    ),
-    dict(type='PackTrackInputs', meta_keys=('is_degraded',)),
-]
 test_pipeline = [
     dict(type='VIDRefFrameSample', method='test_with_adaptive_stride', num_ref_imgs=14),
     dict(
@@ -76,6 +57,5 @@ test_pipeline = [
         meta_keys=('num_left_ref_imgs', 'num_right_ref_imgs', 'frame_stride', 'is_degraded'),
     ),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -141,13 +141,7 @@ class FGFA(FlowGuidedVideoDetector):
 
     def _cache_frames(self, inputs: Tensor, sample: TrackDataSample) -> None:
         """Run N_f (one batch) on the frames of ``sample`` that are not cached yet."""
-        cache = self.video_state.setdefault('frames', {})
-        new_ids, new_inds = [], []
-        for idx in range(len(sample)):
-            frame_id = sample[idx].metainfo['frame_id']
-            if frame_id not in cache and frame_id not in new_ids:
-                new_ids.append(frame_id)
-                new_inds.append(idx)
+        cache, new_ids, new_inds = self.uncached_frames(sample)
         if new_inds:
             imgs = inputs[0, new_inds]
             feats = self.extract_feat(imgs)

@@ -1,11 +1,11 @@
 """Base of the video detectors configured like mmtrack 1.x's (``detector=dict(...)``)."""
 
 import copy
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
+from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.config import ConfigDict
 from torch import Tensor
 
@@ -144,6 +144,23 @@ class MMTrackStyleVideoDetector(BaseVideoDetector):
         if self.neck is not None:
             feat = self.neck(feat if isinstance(feat, (tuple, list)) else (feat,))
         return feat[-1] if isinstance(feat, (tuple, list)) else feat
+
+    def uncached_frames(self, sample: TrackDataSample) -> Tuple[Dict, List[int], List[int]]:
+        """The per-video frame cache and the frames of ``sample`` missing from it.
+
+        Returns:
+            tuple: ``(cache, frame_ids, inds)``: :attr:`video_state`'s ``'frames'`` dict
+            (``frame_id`` -> what the subclass caches) and, for every frame of the sample
+            not cached yet (each id once), its ``frame_id`` and its index in the sample.
+        """
+        cache = self.video_state.setdefault('frames', {})
+        frame_ids, inds = [], []
+        for idx in range(len(sample)):
+            frame_id = sample[idx].metainfo['frame_id']
+            if frame_id not in cache and frame_id not in frame_ids:
+                frame_ids.append(frame_id)
+                inds.append(idx)
+        return cache, frame_ids, inds
 
     @staticmethod
     def same_image(a: Sequence[DetDataSample], b: Sequence[DetDataSample]) -> List[bool]:

@@ -124,13 +124,7 @@ class SELSA(MMTrackStyleVideoDetector):
     # ------------------------------------------------------------------ test
     def _cache_frames(self, inputs: Tensor, sample: TrackDataSample) -> Dict[int, tuple]:
         """Features and proposals of the sample's frames not cached yet (one N_f batch)."""
-        cache = self.video_state.setdefault('frames', {})
-        new_ids, new_inds = [], []
-        for idx in range(len(sample)):
-            frame_id = sample[idx].metainfo['frame_id']
-            if frame_id not in cache and frame_id not in new_ids:
-                new_ids.append(frame_id)
-                new_inds.append(idx)
+        cache, new_ids, new_inds = self.uncached_frames(sample)
         if new_inds:
             feats = self.extract_feat(inputs[0, new_inds])
             props = self._ref_proposals(feats, [sample[i] for i in new_inds])
