@@ -61,7 +61,8 @@ demo: setup
 demo-seg: setup
 	$(VPY) tools/demo_seg.py
 
-# PSLA (c), the frame baseline, DFF and FGFA trained and tested on the toy set, one table.
+# The frame baseline, DFF, FGFA, SELSA, TRoI Align and PSLA (c) trained and tested on the
+# toy set, one table.
 compare: setup
 	$(VPY) tools/compare.py
 

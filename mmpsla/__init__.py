@@ -17,7 +17,8 @@ HAS_OPENMMLAB = importlib.util.find_spec('mmdet') is not None
 
 if HAS_OPENMMLAB:
     # Registers every module; `utils` also allow-lists mmengine checkpoint types for
-    # torch.load(weights_only=True).
-    from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
+    # torch.load(weights_only=True); `mmtrack_compat` adds the `mmtrack` registry scope
+    # (mmtrack 1.x VID configs run unchanged).
+    from . import apis, datasets, engine, evaluation, mmtrack_compat, models, utils  # noqa: F401
 
 __all__ = ['__version__', 'HAS_OPENMMLAB']

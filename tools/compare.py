@@ -1,4 +1,4 @@
-"""Compare PSLA, DFF, FGFA and the frame baseline on one validation set, side by side.
+"""Compare the frame baseline, DFF, FGFA, SELSA, TRoI Align and PSLA on one validation set.
 
 Each method is trained with the mmengine Runner (or loaded from ``--checkpoints``), tested
 on the same validation set with the same metric (``VIDMetric``) and timed on the same
@@ -6,14 +6,16 @@ machine, batch 1, whole videos in order (``mmpsla.apis.measure_fps``; data loadi
 timed, the first ``--warmup`` frames not counted). One table is printed and written as
 Markdown and JSON, with an mAP-vs-fps plot (PNG, the PSLA paper's Fig. 6 style)::
 
-    python tools/compare.py                                   # all four, toy set
+    python tools/compare.py                                   # all six, toy set
     python tools/compare.py --methods dff fgfa --iters 300
     python tools/compare.py --checkpoints psla_c=work_dirs/compare/psla_c/iter_600.pth
     python tools/compare.py --configs dff=configs/vid/dff_r50_dc5.py --data-root ''  # any set
     python tools/compare.py --quick                           # tiny smoke run (tests, CI)
 
 Columns: mAP@50 overall, on slow / medium / fast objects (FGFA's motion-IoU breakdown) and
-on degraded frames (toy set), fps, parameters (FlowNet included for DFF / FGFA).
+on degraded frames (toy set), fps, parameters (FlowNet included for DFF / FGFA). All six
+share the toy N_f (tiny ResNet + feature conv), RPN and box coder / losses, and the data
+and schedule; they differ only in how other frames enter the current frame's detections.
 """
 
 import argparse
@@ -25,16 +27,17 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-for path in (ROOT, osp.join(ROOT, 'tools')):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-#: name -> (label in the table, default config)
+#: name -> (label in the table, default config), in the table's order
 METHODS = {
-    'psla_c': ('PSLA (c)', 'configs/toy/psla_c_toy.py'),
     'frame_baseline': ('Frame baseline', 'configs/toy/frame_baseline_toy.py'),
     'dff': ('DFF', 'configs/toy/dff_toy.py'),
     'fgfa': ('FGFA', 'configs/toy/fgfa_toy.py'),
+    'selsa': ('SELSA', 'configs/toy/selsa_toy.py'),
+    'troialign': ('TRoI Align', 'configs/toy/selsa_troialign_toy.py'),
+    'psla_c': ('PSLA (c)', 'configs/toy/psla_c_toy.py'),
 }
 METRIC_KEYS = (
     ('mAP', 'vid/mAP'),
@@ -105,7 +108,7 @@ def parse_args(argv=None):
 
 def build_method_cfg(name: str, args, data_root: str):
     """The method's config, pointed at ``data_root`` and its own work dir."""
-    from demo import build_cfg  # tools/demo.py: data root, work dir, iterations, logging
+    from mmpsla.apis.experiment import build_cfg
 
     cfg_path = args.configs.get(name, METHODS[name][1])
     work_dir = osp.join(args.work_dir, name)
@@ -210,6 +213,8 @@ def plot(rows, path: str, title: str) -> str:
         'frame_baseline': ('o', 'tab:gray'),
         'dff': ('s', 'tab:blue'),
         'fgfa': ('^', 'tab:green'),
+        'selsa': ('P', 'tab:purple'),
+        'troialign': ('X', 'tab:brown'),
     }
     fig, ax = plt.subplots(figsize=(5.5, 4.0), dpi=120)
     for r in rows:
@@ -247,7 +252,7 @@ def main(argv=None):
 
     data_root = args.data_root
     if data_root:
-        from demo import ensure_data
+        from mmpsla.apis.experiment import ensure_data
 
         if args.quick and data_root == 'data/toy_vid':
             data_root = osp.join(args.work_dir, 'toy_vid_quick')

@@ -1,12 +1,15 @@
 """Run a video detector over a video file or a frame folder and write an annotated video.
 
     python tools/demo_vid.py configs/toy/psla_c_toy.py CKPT INPUT --out out.mp4 \
-        [--score-thr 0.5] [--key-frame-interval 10] [--mode middle|first]
+        [--score-thr 0.5] [--key-frame-interval 10] [--mode middle|first] [--fps FPS]
 
 INPUT is a video file (read with OpenCV) or a folder of frames (sorted by name); the
-output is an MP4 (or a GIF when ``--out`` ends with ``.gif``). Any video config works
-(PSLA, the frame baseline, DFF, FGFA); ``--mode`` applies to PSLA's schedule only and
-``--key-frame-interval`` to PSLA and DFF.
+output is an MP4, a GIF (``--out`` ending with ``.gif``) or a folder of JPEGs. Frames are
+streamed: each annotated frame is written as soon as it is detected (memory stays flat in
+the video's length), at the input video's frame rate unless ``--fps`` is given (a frame
+folder needs ``--fps`` for a video output). Any video config works (PSLA, the frame baseline,
+DFF, FGFA, SELSA, mmtrack 1.x's VID configs); ``--mode`` applies to PSLA's schedule and
+``--key-frame-interval`` to PSLA and DFF. ``demo/demo_vid.py`` takes mmtrack's arguments.
 """
 
 import argparse
@@ -23,32 +26,34 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='checkpoint file ("none" for random weights)')
     parser.add_argument('input', help='video file or folder of frames')
-    parser.add_argument('--out', required=True, help='output .mp4 or .gif')
+    parser.add_argument('--out', required=True, help='output .mp4, .gif or folder')
     parser.add_argument('--score-thr', type=float, default=0.5)
     parser.add_argument('--key-frame-interval', type=int, default=None)
     parser.add_argument('--mode', choices=('middle', 'first'), default=None)
-    parser.add_argument('--fps', type=float, default=10.0, help='output frame rate')
+    parser.add_argument(
+        '--fps', type=float, default=None, help="output frame rate (default: the input's)"
+    )
     parser.add_argument('--device', default='cpu')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from tqdm import tqdm
-
-    from mmpsla.apis import draw_detections, inference_vid, init_model, video_length, write_video
+    from mmpsla.apis import annotate_video, init_model
 
     ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
     model = init_model(args.config, ckpt, device=args.device)
-    names = (getattr(model, 'dataset_meta', None) or {}).get('classes')
-    results = inference_vid(
-        model, args.input, args.key_frame_interval, args.mode, return_images=True
+    count = annotate_video(
+        model,
+        args.input,
+        args.out,
+        score_thr=args.score_thr,
+        fps=args.fps,
+        key_frame_interval=args.key_frame_interval,
+        mode=args.mode,
+        progress=True,
     )
-    out = []
-    for img, det in tqdm(results, total=video_length(args.input), unit='frame'):
-        out.append(draw_detections(img, det.pred_instances, names, args.score_thr))
-    write_video(out, args.out, fps=args.fps)
-    print(f'wrote {len(out)} frames to {args.out}')
+    print(f'wrote {count} frames to {args.out}')
     return args.out
 
 

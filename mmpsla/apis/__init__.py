@@ -1,13 +1,22 @@
 """High-level APIs: build a video detector, run it over a video, measure it."""
 
+from .annotate import annotate_video
 from .benchmark import count_parameters, measure_fps
-from .inference import build_test_pipeline, inference_vid, init_model, video_length
-from .visualization import draw_detections, write_video
+from .frame_sources import FrameSource, video_fps, video_length
+from .inference import inference_vid, inference_video, init_model, predict_frame
+from .test_pipeline import build_test_pipeline
+from .visualization import VideoWriter, draw_detections, write_video
 
 __all__ = [
     'init_model',
+    'annotate_video',
+    'VideoWriter',
+    'video_fps',
     'inference_vid',
+    'inference_video',
+    'predict_frame',
     'build_test_pipeline',
+    'FrameSource',
     'count_parameters',
     'measure_fps',
     'draw_detections',

@@ -1,22 +1,36 @@
-"""Inference API with mmtrack's VID names: ``init_model`` and ``inference_vid``."""
+"""Inference API with mmtrack 1.x's VID names and signatures.
+
+* :func:`init_model` -- build a video detector from a config (mmpsla's or mmtrack 1.x's)
+  and load a checkpoint (mmpsla's or mmtrack's).
+* :func:`inference_vid` -- mmtrack's per-frame call: one frame in, its
+  ``TrackDataSample`` out; frames of a video arrive in order (streaming, no look-ahead).
+* :func:`inference_video` -- mmpsla's whole-video generator (a list, folder, video file or
+  iterator of frames), which may look ahead (PSLA's middle key frames, FGFA's window).
+
+Both feed frames through the config's test pipeline (:mod:`.test_pipeline`), whose frame
+sampler marks the key / reference frames the model reads (the test-schedule contract), and
+share :func:`predict_frame`.
+"""
 
 import copy
 import os
-import os.path as osp
-from typing import Iterable, Iterator, List, Optional, Sequence, Union
+import warnings
+from typing import Iterator, Optional, Union
 
-import mmcv
 import numpy as np
 import torch
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
+from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-FrameLike = Union[np.ndarray, str]
+from .frame_sources import CurrentFrame, FrameLike, FrameSource, LazyFrames, load_frame
+from .test_pipeline import build_test_pipeline, scheduled_pipeline
+
+#: mmtrack 1.x's default ``ref_img_sampler`` of ``inference_vid``.
+DEFAULT_REF_IMG_SAMPLER = dict(frame_stride=2, num_left_ref_imgs=10)
 
 
 def _is_pretrained_init(init_cfg) -> bool:
@@ -45,7 +59,7 @@ def drop_pretrained_init(cfg) -> None:
 def init_model(
     config: Union[str, Config],
     checkpoint: Optional[str] = None,
-    device: str = 'cpu',
+    device: str = 'cuda:0',
     cfg_options: Optional[dict] = None,
 ) -> torch.nn.Module:
     """Build a video detector from a config and optionally load a checkpoint.
@@ -57,7 +71,9 @@ def init_model(
     Args:
         config (str | Config): Config file or object.
         checkpoint (str, optional): Checkpoint file.
-        device (str): Device of the model. Defaults to ``'cpu'``.
+        device (str): Device of the model. Defaults to ``'cuda:0'`` (mmtrack's default);
+            on a machine without CUDA the default falls back to ``'cpu'`` with a warning
+            (an explicit ``'cuda...'`` device still fails there).
         cfg_options (dict, optional): Overrides merged into the config.
 
     Returns:
@@ -84,165 +100,94 @@ def init_model(
         if 'dataset_meta' in meta:
             model.dataset_meta = meta['dataset_meta']
     model.cfg = config
+    if device == 'cuda:0' and not torch.cuda.is_available():
+        warnings.warn('init_model: CUDA is not available; using device="cpu"', stacklevel=2)
+        device = 'cpu'
     model.to(device)
     model.eval()
     return model
 
 
-class _FrameSource:
-    """Indexable access to the frames of a list, a frame folder, a video file or an iterator.
+def predict_frame(model: torch.nn.Module, pipeline: Compose, video_infos: dict) -> TrackDataSample:
+    """Run ``pipeline`` on one frame's video info and ``model.test_step`` on the result.
 
-    ``length`` is None for iterators (streaming). Video files and iterators are read
-    sequentially; frames read ahead are cached until they are consumed.
+    Returns:
+        TrackDataSample: the packed clip; its current frame
+        (``video_data_samples[key_frames_inds[0]]``) holds ``pred_instances``.
     """
-
-    def __init__(self, frames) -> None:
-        self._cache = {}
-        self._next = 0
-        self._iter: Optional[Iterator] = None
-        self._capture = None
-        if isinstance(frames, (str, os.PathLike)):
-            path = str(frames)
-            if osp.isdir(path):
-                names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMG_EXTENSIONS))
-                if not names:
-                    raise ValueError(f'frames: no image files in folder {path!r}')
-                self._items: Optional[List] = [osp.join(path, n) for n in names]
-            elif osp.isfile(path):
-                import cv2
-
-                self._capture = cv2.VideoCapture(path)
-                if not self._capture.isOpened():
-                    raise ValueError(f'frames: cannot open video file {path!r}')
-                self._items = None
-                count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
-                self.length = count if count > 0 else None
-                return
-            else:
-                raise ValueError(f'frames: {path!r} is neither a folder nor a file')
-        elif isinstance(frames, (list, tuple)):
-            self._items = list(frames)
-        elif isinstance(frames, np.ndarray) and frames.ndim == 4:
-            self._items = list(frames)
-        elif isinstance(frames, Iterable):
-            self._items = None
-            self._iter = iter(frames)
-        else:
-            raise TypeError(f'frames: unsupported type {type(frames).__name__}')
-        self.length = None if self._items is None else len(self._items)
-
-    def _read_next(self) -> Optional[np.ndarray]:
-        if self._capture is not None:
-            ok, img = self._capture.read()
-            return img if ok else None
-        try:
-            return next(self._iter)
-        except StopIteration:
-            return None
-
-    def get(self, index: int) -> Optional[FrameLike]:
-        """Frame ``index`` (None past the end of a sequential source)."""
-        if self._items is not None:
-            return self._items[index] if index < len(self._items) else None
-        while self._next <= index:
-            frame = self._read_next()
-            if frame is None:
-                return self._cache.get(index)
-            self._cache[self._next] = frame
-            self._next += 1
-        return self._cache.get(index)
-
-    def release_before(self, index: int) -> None:
-        """Forget cached frames before ``index``."""
-        for key in [k for k in self._cache if k < index]:
-            del self._cache[key]
+    data = pseudo_collate([pipeline(video_infos)])
+    with torch.no_grad():
+        return model.test_step(data)[0]
 
 
-def video_length(frames) -> Optional[int]:
-    """Number of frames of a list, folder or video file (None for iterators)."""
-    if not isinstance(frames, (str, os.PathLike, list, tuple, np.ndarray)):
-        return None
-    source = _FrameSource(frames)
-    if source._capture is not None:
-        source._capture.release()
-    return source.length
-
-
-def _load(frame: FrameLike) -> np.ndarray:
-    if isinstance(frame, (str, os.PathLike)):
-        img = mmcv.imread(str(frame))
-        if img is None:
-            raise ValueError(f'frames: cannot read image {frame!r}')
-        return img
-    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
-        raise ValueError(
-            'frames must be HxWx3 BGR uint8 arrays or image paths, got '
-            f'{getattr(frame, "shape", type(frame).__name__)}'
-        )
-    return frame
-
-
-def _replace_loading(transforms: Sequence[dict]) -> List[dict]:
-    """Load from the in-memory ``img`` instead of files; drop annotation loading."""
-    out = []
-    for t in transforms:
-        t = copy.deepcopy(t)
-        if t['type'] in ('LoadImageFromFile', 'mmdet.LoadImageFromFile'):
-            t = {'type': 'mmdet.LoadImageFromNDArray'}
-        elif t['type'] in ('LoadTrackAnnotations', 'LoadAnnotations'):
-            continue
-        elif 'transforms' in t:
-            t['transforms'] = _replace_loading(t['transforms'])
-        out.append(t)
-    return out
-
-
-#: Test-time ``VIDRefFrameSample`` methods inference_vid can drive: DFF's and FGFA's.
-REF_SAMPLER_METHODS = ('test_key_frame_interval', 'test_with_fix_stride')
-
-
-def _frame_sampler(pipeline: Sequence[dict]) -> dict:
-    """The transform that picks a test sample's frames: PSLA's schedule or DFF/FGFA's."""
-    for t in pipeline:
-        if t['type'] == 'PSLAKeyFrameSchedule':
-            return t
-        if t['type'] == 'VIDRefFrameSample' and t.get('method') in REF_SAMPLER_METHODS:
-            return t
-    raise ValueError(
-        'the test pipeline must contain PSLAKeyFrameSchedule (PSLA, frame baseline) or '
-        f'VIDRefFrameSample with method in {REF_SAMPLER_METHODS} (DFF, FGFA)'
-    )
-
-
-def build_test_pipeline(
-    cfg: Config, key_frame_interval: Optional[int] = None, mode: Optional[str] = None
-) -> Compose:
-    """The config's test pipeline, loading in-memory frames.
-
-    ``key_frame_interval`` replaces the schedule's (``PSLAKeyFrameSchedule`` or DFF's
-    ``VIDRefFrameSample``; FGFA's has none) and ``mode`` the PSLA schedule's.
-    """
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    pipeline = _replace_loading(_test_pipeline_cfg(cfg))
-    sampler = _frame_sampler(pipeline)
-    if mode is not None and sampler['type'] == 'PSLAKeyFrameSchedule':
-        sampler['mode'] = mode
-    if key_frame_interval is not None and sampler.get('method') != 'test_with_fix_stride':
-        sampler['key_frame_interval'] = key_frame_interval
-    return Compose(pipeline)
-
-
-def _test_pipeline_cfg(cfg: Config) -> list:
-    """The pipeline of the config's test dataloader (else its ``test_pipeline``)."""
-    loader = cfg.get('test_dataloader', None)
-    if loader is not None and loader.get('dataset', {}).get('pipeline') is not None:
-        return loader['dataset']['pipeline']
-    if cfg.get('test_pipeline', None) is None:
-        raise ValueError('the config has no test_dataloader.dataset.pipeline nor test_pipeline')
-    return cfg.test_pipeline
+def _stream_key(model: torch.nn.Module, ref_img_sampler: Optional[dict]) -> tuple:
+    return id(model.cfg), tuple(sorted((ref_img_sampler or {}).items()))
 
 
 def inference_vid(
+    model: torch.nn.Module,
+    image: FrameLike,
+    frame_id: int,
+    ref_img_sampler: Optional[dict] = None,
+) -> TrackDataSample:
+    """Detect objects in one frame of a video (mmtrack 1.x's ``inference_vid``).
+
+    Frames of a video are passed in order, ``frame_id`` 0, 1, 2, ...; ``frame_id == 0``
+    starts a new video (the model's video state is reset). No frame after the current one
+    is known, so every method runs its streaming schedule: PSLA and DFF take the first
+    frame of each segment of ``l`` frames as key frame (``PSLAKeyFrameSchedule(mode=
+    'first')`` / DFF's), FGFA and SELSA aggregate the causal window
+    ``[t - n * s, ..., t - s, t]`` with ``n = num_left_ref_imgs``, ``s = frame_stride``
+    (mmtrack's per-frame semantics). The result equals :func:`inference_video` in
+    streaming mode frame for frame.
+
+    Args:
+        model (nn.Module): From :func:`init_model`.
+        image (ndarray | str): The frame, HxWx3 BGR uint8 (or an image path).
+        frame_id (int): Its index in the video.
+        ref_img_sampler (dict, optional): ``frame_stride`` and ``num_left_ref_imgs`` of
+            the window methods. Defaults to mmtrack's ``dict(frame_stride=2,
+            num_left_ref_imgs=10)``.
+
+    Returns:
+        TrackDataSample: the packed sample; ``video_data_samples[key_frames_inds[0]]`` is
+        the frame, with ``pred_instances`` (bboxes (n, 4) xyxy in its pixel coordinates,
+        scores (n,), labels (n,)).
+    """
+    if not isinstance(frame_id, (int, np.integer)) or frame_id < 0:
+        raise ValueError(f'frame_id must be an int >= 0, got {frame_id!r}')
+    window = dict(DEFAULT_REF_IMG_SAMPLER if ref_img_sampler is None else ref_img_sampler)
+    if set(window) != set(DEFAULT_REF_IMG_SAMPLER):
+        raise ValueError(
+            f'ref_img_sampler must have the keys {sorted(DEFAULT_REF_IMG_SAMPLER)}, got {window}'
+        )
+    key = _stream_key(model, window)
+    stream = getattr(model, '_inference_stream', None)
+    if frame_id == 0 or stream is None or stream['key'] != key:
+        if frame_id != 0:
+            raise ValueError(f'a video starts at frame_id 0, got {frame_id} first')
+        pipeline = build_test_pipeline(
+            model.cfg, mode='first', test_cfg=model.test_cfg, causal_window=window
+        )
+        stream = {'key': key, 'pipeline': pipeline, 'next': 0}
+        model._inference_stream = stream
+        model.reset_video_state()
+    if frame_id != stream['next']:
+        raise ValueError(
+            f'frames must arrive in order: expected frame_id {stream["next"]}, got {frame_id}'
+        )
+    video_infos = {
+        'video_id': 0,
+        'video_length': frame_id + 1,
+        'images': CurrentFrame(load_frame(image), frame_id),
+        'key_frame_id': frame_id,
+    }
+    result = predict_frame(model, stream['pipeline'], video_infos)
+    stream['next'] = frame_id + 1
+    return result
+
+
+def inference_video(
     model: torch.nn.Module,
     frames,
     key_frame_interval: Optional[int] = None,
@@ -251,35 +196,34 @@ def inference_vid(
 ) -> Iterator[DetDataSample]:
     """Detect objects in every frame of one video, in order (a generator).
 
-    The config's test pipeline prepares each frame: ``PSLAKeyFrameSchedule`` for PSLA and
-    the frame baseline, ``VIDRefFrameSample`` (``test_key_frame_interval`` /
-    ``test_with_fix_stride``) for DFF / FGFA. The model keeps its video state (F_t, DFF's
-    key-frame feature, FGFA's feature buffer) between frames; it is reset at the first
-    frame. Bad arguments raise at the call, before any frame is read.
+    The config's test pipeline prepares each frame and its frame sampler marks the key /
+    reference frames (``PSLAKeyFrameSchedule`` for PSLA and the frame baseline,
+    ``VIDRefFrameSample`` for DFF / FGFA / SELSA; mmtrack configs' ``ref_img_sampler`` /
+    ``test_cfg.key_frame_interval`` are translated into one). The model keeps its video
+    state between frames; it is reset at the first frame. Frames are read lazily and
+    dropped once no later frame needs them. Bad arguments raise at the call.
 
     Args:
         model (nn.Module): From :func:`init_model`.
         frames: A list/tuple of HxWx3 BGR uint8 arrays or image paths, an (N, H, W, 3)
             array, a folder of frames (sorted by name), a video file (read with OpenCV), or
             an iterator of arrays/paths (length unknown: streaming).
-        key_frame_interval (int, optional): l. Defaults to the config's. For DFF it
-            replaces the model's ``key_frame_interval`` while the generator runs; FGFA has
-            no key frames and refuses it.
-        mode (str, optional): PSLA only: ``'middle'`` (key frame = segment middle, needs
-            the video length and looks ahead up to l/2 frames) or ``'first'``
+        key_frame_interval (int, optional): l of PSLA's / DFF's schedule. Defaults to the
+            config's. Methods without key frames (FGFA, SELSA) refuse it.
+        mode (str, optional): PSLA's schedule: ``'middle'`` (key frame = segment middle,
+            needs the video length, looks ahead up to l/2 frames) or ``'first'``
             (streaming). Defaults to the config's mode when the length is known,
-            ``'first'`` otherwise. DFF streams (key frame = first of each segment); FGFA
-            aggregates frames ahead of the current one and needs the video length.
+            ``'first'`` otherwise. DFF follows it too when its pipeline is PSLA's.
         return_images (bool): Yield ``(image, sample)`` pairs, image the HxWx3 BGR frame.
 
     Yields:
         DetDataSample: Per frame, ``pred_instances`` (bboxes (n, 4) xyxy in the frame's
-        pixel coordinates, scores (n,), labels (n,)) and ``frame_id``; for PSLA, the
-        frame baseline and DFF also ``key_frame_id`` and ``is_key_frame``.
+        pixel coordinates, scores (n,), labels (n,)) and ``frame_id``; with key frames
+        also ``key_frame_id`` and ``is_key_frame``.
     """
-    cfg = model.cfg
-    source = _FrameSource(frames)
-    sampler = dict(_frame_sampler(_test_pipeline_cfg(cfg)))
+    source = FrameSource(frames)
+    sampler = scheduled_pipeline(model.cfg, model.test_cfg)[0]
+    name = type(model).__name__
     if sampler['type'] == 'PSLAKeyFrameSchedule':
         if mode is None:
             mode = sampler.get('mode', 'middle') if source.length is not None else 'first'
@@ -290,57 +234,35 @@ def inference_vid(
                 'mode="middle" needs the number of frames; pass a list, a folder or a video '
                 'file, or use mode="first" (streaming) for iterators'
             )
-        interval = key_frame_interval or sampler.get('key_frame_interval', 10)
-        pipeline = build_test_pipeline(cfg, interval, mode)
-        return _run_video(model, source, pipeline, interval, return_images)
-    name = type(model).__name__
-    if mode is not None:
-        raise ValueError(f'mode applies to the PSLA key-frame schedule; {name} has none')
-    if sampler['method'] == 'test_with_fix_stride' and source.length is None:
-        raise ValueError(
-            f'{name} aggregates frames ahead of the current one and needs the number of '
-            'frames: pass a list, a folder or a video file, not an iterator'
-        )
-    if key_frame_interval is not None and not hasattr(model, 'key_frame_interval'):
-        raise ValueError(f'{name} has no key frames; key_frame_interval does not apply')
-    pipeline = build_test_pipeline(cfg, key_frame_interval)
-    # DFF's sampler looks back at its segment's key frame; FGFA's reads only ahead
-    keep = key_frame_interval or sampler.get('key_frame_interval', 10)
-    if sampler['method'] == 'test_with_fix_stride':
+        keep = key_frame_interval or sampler.get('key_frame_interval', 10)
+    else:
+        if mode is not None:
+            raise ValueError(f'mode applies to the PSLA key-frame schedule; {name} has none')
+        if sampler['method'] != 'test_key_frame_interval':
+            if key_frame_interval is not None:
+                raise ValueError(f'{name} has no key frames; key_frame_interval does not apply')
+            if source.length is None:
+                raise ValueError(
+                    f'{name} aggregates frames ahead of the current one and needs the number '
+                    'of frames: pass a list, a folder or a video file, not an iterator'
+                )
+        # DFF's schedule looks back at its segment's first frame; FGFA / SELSA read ahead
         keep = 1
-    return _run_video(model, source, pipeline, keep, return_images, key_frame_interval)
-
-
-def _run_video(
-    model: torch.nn.Module,
-    source: '_FrameSource',
-    pipeline: Compose,
-    keep: int,
-    return_images: bool,
-    key_frame_interval: Optional[int] = None,
-) -> Iterator:
-    """Feed the frames of ``source`` through ``pipeline`` and ``model`` one by one.
-
-    ``keep`` frames before the current one stay readable (the PSLA schedule looks back at
-    its segment's key frame). ``key_frame_interval`` replaces a DFF model's while the
-    generator runs.
-    """
-    saved = getattr(model, 'key_frame_interval', None)
-    if key_frame_interval is not None and saved is not None:
-        model.key_frame_interval = key_frame_interval
-    try:
-        yield from _frame_results(model, source, pipeline, keep, return_images)
-    finally:
-        if saved is not None:
-            model.key_frame_interval = saved
+        if sampler['method'] == 'test_key_frame_interval':
+            keep = key_frame_interval or sampler.get('key_frame_interval', 10)
+    pipeline = build_test_pipeline(model.cfg, key_frame_interval, mode, model.test_cfg)
+    return _frame_results(model, source, pipeline, keep, return_images)
 
 
 def _frame_results(model, source, pipeline, keep, return_images) -> Iterator:
-    if hasattr(model, 'reset_video_state'):
-        model.reset_video_state()
-    device = next(model.parameters()).device
+    """Feed the frames of ``source`` through ``pipeline`` and ``model`` one by one.
 
-    images = _LazyFrames(source)
+    ``keep`` frames before the current one stay readable (the PSLA schedule looks back at
+    its segment's key frame); older ones are released.
+    """
+    model.reset_video_state()
+    device = next(model.parameters()).device
+    images = LazyFrames(source)
     index = 0
     while source.length is None or index < source.length:
         if source.get(index) is None:
@@ -352,48 +274,9 @@ def _frame_results(model, source, pipeline, keep, return_images) -> Iterator:
             'images': images,
             'key_frame_id': index,
         }
-        data = pseudo_collate([pipeline(video_infos)])
-        with torch.no_grad():
-            result = model.test_step(data)[0]
+        result = predict_frame(model, pipeline, video_infos)
         current = result[result.key_frames_inds[0]]
         current = current.cpu() if device.type != 'cpu' else current
         yield (images[index]['img'], current) if return_images else current
         images.release_before(index + 1 - keep)
         index += 1
-
-
-class _LazyFrames(Sequence):
-    """The ``images`` list of a video's info; frames are read on access and cached."""
-
-    def __init__(self, source: _FrameSource) -> None:
-        self._source = source
-        self._frames = {}
-        self.length = 0
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self.length))]
-        if not 0 <= index < self.length:
-            raise IndexError(index)
-        if index not in self._frames:
-            frame = self._source.get(index)
-            if frame is None:
-                raise IndexError(f'frame {index} is not available')
-            img = _load(frame)
-            self._frames[index] = {
-                'img': img,
-                'img_path': None,
-                'img_id': index,
-                'frame_id': index,
-                'ori_shape': img.shape[:2],
-            }
-        return self._frames[index]
-
-    def release_before(self, index: int) -> None:
-        """Forget the frames before ``index`` (here and in the source's read-ahead cache)."""
-        for key in [k for k in self._frames if k < index]:
-            del self._frames[key]
-        self._source.release_before(index)

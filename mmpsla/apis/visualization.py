@@ -2,7 +2,7 @@
 
 import os
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -65,24 +65,89 @@ def draw_detections(
     return out
 
 
-def write_video(frames: List[np.ndarray], path: str, fps: float = 10.0) -> str:
-    """Write BGR frames to ``path`` (``.gif`` with PIL, anything else with OpenCV's mp4v)."""
-    if not frames:
-        raise ValueError('frames: nothing to write')
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    if path.lower().endswith('.gif'):
-        from PIL import Image
+class VideoWriter:
+    """Write BGR frames one at a time: an MP4 (OpenCV, ``mp4v``), a GIF (PIL) or a folder.
 
-        images = [Image.fromarray(cv2.cvtColor(f, cv2.COLOR_BGR2RGB)) for f in frames]
-        images[0].save(
-            path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0
-        )
-        return path
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h))
-    if not writer.isOpened():
-        raise RuntimeError(f'cannot open a video writer for {path!r}')
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
+    MP4 and folder outputs hold no frame after :meth:`write` returns, so memory stays flat
+    in the video's length; a GIF is assembled by PIL at :meth:`close` and keeps its
+    (palette) frames until then. A path without a video extension is a folder of
+    ``000000.jpg``, ``000001.jpg``, ...
+
+    Args:
+        path (str): ``*.mp4`` / ``*.avi`` / ``*.gif`` file or a folder.
+        fps (float): Frame rate of the video file.
+    """
+
+    VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
+
+    def __init__(self, path: str, fps: float = 10.0) -> None:
+        if not fps or fps <= 0:
+            raise ValueError(f'fps must be > 0, got {fps!r}')
+        self.path, self.fps = path, float(fps)
+        self.count = 0
+        self._writer = None
+        self._gif: Optional[list] = None
+        self.kind = self.kind_of(path)
+        target = path if self.kind == 'dir' else osp.dirname(osp.abspath(path))
+        os.makedirs(target, exist_ok=True)
+        if self.kind == 'gif':
+            self._gif = []
+
+    @classmethod
+    def kind_of(cls, path: str) -> str:
+        """``'gif'``, ``'video'`` or ``'dir'`` (a folder of JPEGs), from the extension."""
+        ext = osp.splitext(path)[1].lower()
+        return 'gif' if ext == '.gif' else 'video' if ext in cls.VIDEO_EXTENSIONS else 'dir'
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one HxWx3 BGR uint8 frame."""
+        if self.kind == 'dir':
+            cv2.imwrite(osp.join(self.path, f'{self.count:06d}.jpg'), frame)
+        elif self.kind == 'gif':
+            from PIL import Image
+
+            self._gif.append(Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
+        else:
+            if self._writer is None:
+                h, w = frame.shape[:2]
+                fourcc = cv2.VideoWriter_fourcc(*'mp4v')
+                self._writer = cv2.VideoWriter(self.path, fourcc, self.fps, (w, h))
+                if not self._writer.isOpened():
+                    raise RuntimeError(f'cannot open a video writer for {self.path!r}')
+            self._writer.write(frame)
+        self.count += 1
+
+    def close(self) -> str:
+        """Finish the file; returns its path."""
+        if self.count == 0:
+            raise ValueError(f'{self.path}: no frame was written')
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if self._gif:
+            duration = int(round(1000 / self.fps))
+            self._gif[0].save(
+                self.path, save_all=True, append_images=self._gif[1:], duration=duration, loop=0
+            )
+            self._gif = []
+        return self.path
+
+    def __enter__(self) -> 'VideoWriter':
+        return self
+
+    def __exit__(self, exc_type, *args) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._writer is not None:
+            self._writer.release()
+
+
+def write_video(frames: Iterable[np.ndarray], path: str, fps: float = 10.0) -> str:
+    """Write BGR frames (any iterable, consumed one at a time) to ``path``; see
+    :class:`VideoWriter`."""
+    with VideoWriter(path, fps) as writer:
+        for frame in frames:
+            writer.write(frame)
+    if writer.count == 0:
+        raise ValueError('frames: nothing to write')
     return path

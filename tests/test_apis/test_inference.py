@@ -1,4 +1,4 @@
-"""init_model / inference_vid on synthetic frames (arrays, a folder, a video file, an iterator)."""
+"""init_model / inference_video on synthetic frames (arrays, folder, video file, iterator)."""
 
 import os.path as osp
 
@@ -11,7 +11,7 @@ from mmpsla.apis import (
     build_test_pipeline,
     count_parameters,
     draw_detections,
-    inference_vid,
+    inference_video,
     init_model,
     video_length,
     write_video,
@@ -37,7 +37,7 @@ def _run(model, frames, **kwargs):
     handle = model.backbone.register_forward_pre_hook(lambda m, a: calls.append(1))
     out = []
     try:
-        for det in inference_vid(model, frames, **kwargs):
+        for det in inference_video(model, frames, **kwargs):
             out.append((det, len(calls)))
             calls.clear()
     finally:
@@ -84,7 +84,7 @@ def test_streaming_iterator_and_folder_and_video(model, tmp_path):
     streamed = _run(model, iter(frames), key_frame_interval=2)
     assert [bool(d.is_key_frame) for d, _ in streamed] == [True, False, True, False, True]
     with pytest.raises(ValueError, match='mode="middle" needs'):
-        next(inference_vid(model, iter(frames), mode='middle'))
+        next(inference_video(model, iter(frames), mode='middle'))
     folder = tmp_path / 'frames'
     folder.mkdir()
     for i, f in enumerate(frames):
@@ -101,7 +101,7 @@ def test_streaming_iterator_and_folder_and_video(model, tmp_path):
 
 def test_draw_and_gif(model, tmp_path):
     frames = _frames(3)
-    dets = list(inference_vid(model, frames))
+    dets = list(inference_video(model, frames))
     drawn = [draw_detections(f, d.pred_instances, score_thr=0.0) for f, d in zip(frames, dets)]
     assert any(not np.array_equal(a, b) for a, b in zip(drawn, frames))
     path = write_video(drawn, str(tmp_path / 'out.gif'))

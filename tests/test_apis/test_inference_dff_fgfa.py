@@ -1,4 +1,4 @@
-"""inference_vid drives DFF (streaming key frames) and FGFA (frames ahead) configs too."""
+"""inference_video drives DFF (streaming key frames) and FGFA (frames ahead) configs too."""
 
 import os.path as osp
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmpsla.apis import inference_vid, init_model
+from mmpsla.apis import inference_video, init_model
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCORES_KEPT = {'model': {'detector': {'test_cfg': {'rcnn': {'score_thr': 0.0}}}}}
@@ -39,7 +39,7 @@ def _backbone_calls(model, frames, **kwargs):
     handle = model.backbone.register_forward_pre_hook(lambda m, a: calls.append(a[0].size(0)))
     out = []
     try:
-        for det in inference_vid(model, frames, **kwargs):
+        for det in inference_video(model, frames, **kwargs):
             out.append((det, sum(calls)))
             calls.clear()
     finally:
@@ -48,13 +48,14 @@ def _backbone_calls(model, frames, **kwargs):
 
 
 def test_dff_runs_the_backbone_on_key_frames_only(dff):
-    assert dff.key_frame_interval == 10  # the toy config's l
+    assert dff.test_cfg.key_frame_interval == 10  # the toy config's l
     out = _backbone_calls(dff, _frames(5), key_frame_interval=2)
     assert [d.frame_id for d, _ in out] == list(range(5))
     assert [n for _, n in out] == [1, 0, 1, 0, 1]  # key frames: 0, 2, 4
     assert [bool(d.is_key_frame) for d, _ in out] == [True, False, True, False, True]
     assert [d.key_frame_id for d, _ in out] == [0, 0, 2, 2, 4]
-    assert dff.key_frame_interval == 10  # restored once the generator is done
+    assert dff.test_cfg.key_frame_interval == 10  # the model is never patched: the
+    # pipeline's VIDRefFrameSample marks the key frames (the test-schedule contract)
     for det, _ in out:
         assert det.pred_instances.bboxes.shape[1] == 4 and len(det.pred_instances.scores) > 0
         assert tuple(det.ori_shape) == (64, 96)
@@ -85,9 +86,9 @@ def test_fgfa_aggregates_frames_ahead(fgfa, tmp_path):
 
 def test_bad_arguments_raise_at_the_call(dff, fgfa):
     with pytest.raises(ValueError, match='needs the number of frames'):
-        inference_vid(fgfa, iter(_frames(3)))
+        inference_video(fgfa, iter(_frames(3)))
     with pytest.raises(ValueError, match='has no key frames'):
-        inference_vid(fgfa, _frames(3), key_frame_interval=2)
+        inference_video(fgfa, _frames(3), key_frame_interval=2)
     for model in (dff, fgfa):
         with pytest.raises(ValueError, match='mode applies to the PSLA'):
-            inference_vid(model, _frames(3), mode='first')
+            inference_video(model, _frames(3), mode='first')

@@ -12,13 +12,24 @@ sys.path.insert(0, osp.join(ROOT, 'tools'))
 import compare  # noqa: E402
 
 
+def test_six_methods_and_no_demo_import():
+    assert list(compare.METHODS) == [
+        'frame_baseline', 'dff', 'fgfa', 'selsa', 'troialign', 'psla_c'
+    ]  # fmt: skip
+    for _, cfg in compare.METHODS.values():
+        assert osp.isfile(osp.join(ROOT, cfg))
+    with open(compare.__file__) as f:
+        source = f.read()
+    assert 'import demo' not in source and 'from demo' not in source
+
+
 def test_parse_args_checks_method_pairs(tmp_path):
     ckpt = tmp_path / 'dff.pth'
     ckpt.write_bytes(b'')
     args = compare.parse_args(['--methods', 'dff', 'fgfa', '--checkpoints', f'dff={ckpt}'])
     assert args.methods == ['dff', 'fgfa'] and args.checkpoints == {'dff': str(ckpt)}
     with pytest.raises(SystemExit, match='METHOD=VALUE'):
-        compare.parse_args(['--checkpoints', 'selsa=x.pth'])
+        compare.parse_args(['--checkpoints', 'rfcn=x.pth'])
     with pytest.raises(SystemExit, match='no such file'):
         compare.parse_args(['--checkpoints', f'dff={tmp_path / "missing.pth"}'])
 
@@ -57,13 +68,16 @@ def test_quick_comparison_end_to_end(tmp_path):
             'frame_baseline',
             'dff',
             'fgfa',
+            'selsa',
+            'troialign',
             '--work-dir',
             work,
             '--warmup',
             '2',
         ]
     )
-    assert [r['method'] for r in rows] == ['Frame baseline', 'DFF', 'FGFA']
+    names = ['Frame baseline', 'DFF', 'FGFA', 'SELSA', 'TRoI Align']
+    assert [r['method'] for r in rows] == names
     by_key = {r['key']: r for r in rows}
     for r in rows:
         assert r['fps'] > 0 and r['frames_timed'] == 2 * 12 - 2  # 2 videos x 12, warm-up
@@ -73,11 +87,18 @@ def test_quick_comparison_end_to_end(tmp_path):
     embed = sum(p.numel() for p in EmbedAggregator(channels=128).parameters())
     assert by_key['dff']['params'] - by_key['frame_baseline']['params'] == flownet
     assert by_key['fgfa']['params'] - by_key['frame_baseline']['params'] == flownet + embed
+    # SELSA: one aggregator per shared FC; TRoI Align: a third FC + aggregator, the embed conv
+    from mmpsla.models.aggregators import SelsaAggregator
+
+    agg = sum(p.numel() for p in SelsaAggregator(128, 16).parameters())
+    assert by_key['selsa']['params'] - by_key['frame_baseline']['params'] == 2 * agg
+    fc, conv = 128 * 128 + 128, 128 * 128 * 9 + 128
+    assert by_key['troialign']['params'] - by_key['selsa']['params'] == agg + fc + conv
     for name in ('compare.md', 'compare.json', 'map_vs_fps.png'):
         assert osp.getsize(osp.join(work, name)) > 0
     with open(osp.join(work, 'compare.json')) as f:
         saved = json.load(f)
-    assert [r['method'] for r in saved['rows']] == ['Frame baseline', 'DFF', 'FGFA']
+    assert [r['method'] for r in saved['rows']] == names
     with open(osp.join(work, 'compare.md')) as f:
         text = f.read()
     assert '| DFF |' in text and 'Command: python tools/compare.py --quick' in text

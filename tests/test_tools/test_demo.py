@@ -26,13 +26,14 @@ def test_quick_demo(tool, tiny_toy_root, tmp_path):
         assert gif.n_frames == 12  # the first validation video, every frame
 
 
-def test_time_budget_shortens_the_schedule(tool, monkeypatch):
+def test_time_budget_shortens_the_schedule(monkeypatch):
     from collections import Counter
     from types import SimpleNamespace
 
-    demo = tool('demo')
+    from mmpsla.apis import experiment
+
     clock = {'t': 100.0}
-    monkeypatch.setattr(demo.time, 'perf_counter', lambda: clock['t'])
+    monkeypatch.setattr(experiment.time, 'perf_counter', lambda: clock['t'])
 
     class Loop:
         def __init__(self):
@@ -44,7 +45,7 @@ def test_time_budget_shortens_the_schedule(tool, monkeypatch):
 
     scheduler = SimpleNamespace(milestones=Counter({450: 1}))
     runner = SimpleNamespace(iter=0, train_loop=Loop(), param_schedulers=[scheduler])
-    hook = demo.TimeBudget(budget_s=60.0, skip=3, calib=12)
+    hook = experiment.TimeBudget(budget_s=60.0, skip=3, calib=12)
     hook.before_train(runner)
     for i in range(15):  # 0.5 s per iteration, measured over iterations 3..15
         clock['t'] += 0.5
@@ -55,7 +56,7 @@ def test_time_budget_shortens_the_schedule(tool, monkeypatch):
     assert scheduler.milestones == Counter({90: 1})
     # a generous budget never lengthens the schedule
     runner2 = SimpleNamespace(iter=0, train_loop=Loop(), param_schedulers=[scheduler])
-    hook2 = demo.TimeBudget(budget_s=1e6, skip=3, calib=12)
+    hook2 = experiment.TimeBudget(budget_s=1e6, skip=3, calib=12)
     hook2.before_train(runner2)
     for i in range(15):
         clock['t'] += 0.5

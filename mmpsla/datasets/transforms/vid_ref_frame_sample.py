@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import random
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmdet.registry import TRANSFORMS
 
@@ -13,6 +14,7 @@ REF_SAMPLE_METHODS = (
     'uniform',
     'bilateral_uniform',
     'test_with_fix_stride',
+    'test_with_adaptive_stride',
     'test_key_frame_interval',
 )
 
@@ -56,6 +58,11 @@ class VIDRefFrameSample(VIDFrameSampleBase):
       packed frame's metainfo gets ``frame_stride`` and ``num_left_ref_imgs``
       (``-frame_range[0]``) and ``num_right_ref_imgs`` (``frame_range[1]``), to be
       packed with ``PackTrackInputs(meta_keys=(...))``.
+    - ``'test_with_adaptive_stride'`` (SELSA, TRoI Align): at ``i == 0`` the refs are
+      ``num_ref_imgs`` frames evenly spaced over the whole video,
+      ``round(j * (L - 1) / (num_ref_imgs - 1))`` for ``j = 0 .. num_ref_imgs - 1``
+      (frame 0 alone when ``num_ref_imgs == 1``; repeats in videos shorter than
+      ``num_ref_imgs``); later frames get no ref (the model keeps the first frame's).
     - ``'test_key_frame_interval'`` (DFF): no reference frame; the current frame alone,
       with metainfo ``is_key_frame`` (``i % key_frame_interval == 0``, the first frame of
       each segment, no look-ahead) and ``key_frame_id`` (``frame_id`` of the segment's
@@ -63,7 +70,8 @@ class VIDRefFrameSample(VIDFrameSampleBase):
 
     Args:
         method (str): One of :data:`REF_SAMPLE_METHODS`. Defaults to ``'uniform'``.
-        num_ref_imgs (int): Number of reference frames for the training methods.
+        num_ref_imgs (int): Number of reference frames of the training methods and of
+            'test_with_adaptive_stride'.
         frame_range (int | list[int]): ``[low, high]`` offsets (``low <= 0 <= high``);
             an int ``r`` means ``[-r, r]``. Defaults to 9.
         stride (int): Frame stride of ``'test_with_fix_stride'``. Defaults to 1.
@@ -128,6 +136,13 @@ class VIDRefFrameSample(VIDFrameSampleBase):
             if index == 0:
                 return list(range(0, last + 1))
             return [min(index + high * self.stride, length - 1)]
+        if self.method == 'test_with_adaptive_stride':
+            if index != 0:
+                return []
+            if self.num_ref_imgs == 1:
+                return [0]
+            step = (length - 1) / (self.num_ref_imgs - 1)
+            return [round(j * step) for j in range(self.num_ref_imgs)]
         return []  # test_key_frame_interval
 
     def transform(self, video_infos: dict) -> Dict[str, List]:
@@ -166,3 +181,38 @@ class VIDRefFrameSample(VIDFrameSampleBase):
             f'key_frame_interval={self.key_frame_interval}, '
             f'collect_video_keys={self.collect_video_keys})'
         )
+
+
+def ref_img_sampler_to_transform(ref_img_sampler: Optional[dict]) -> Optional[dict]:
+    """The ``VIDRefFrameSample`` config doing what mmtrack's ``ref_img_sampler`` does.
+
+    mmtrack 1.x samples reference frames inside the dataset; mmpsla (like mmdet 3.x) does
+    it with a frame-sampling transform at the head of the pipeline. The arguments carry
+    over (``num_ref_imgs``, ``frame_range``, ``filter_key_img``, ``stride``, ``method``);
+    for the test methods mmtrack sets ``num_ref_imgs = frame_range[1] - frame_range[0]``,
+    and so does this translation.
+
+    Args:
+        ref_img_sampler (dict | None): mmtrack's dataset argument.
+
+    Returns:
+        dict | None: a transform config, None for None.
+    """
+    if ref_img_sampler is None:
+        return None
+    cfg = dict(copy.deepcopy(ref_img_sampler))
+    method = cfg.pop('method', 'uniform')
+    if method not in REF_SAMPLE_METHODS:
+        raise ValueError(
+            f'ref_img_sampler.method must be one of {REF_SAMPLE_METHODS}, got {method!r}'
+        )
+    unknown = set(cfg) - {'num_ref_imgs', 'frame_range', 'filter_key_img', 'stride'}
+    if unknown:
+        raise ValueError(f'ref_img_sampler: unknown keys {sorted(unknown)}')
+    frame_range = cfg.get('frame_range', 1)
+    if isinstance(frame_range, int):
+        frame_range = [-frame_range, frame_range]
+    cfg['frame_range'] = list(frame_range)
+    if method.startswith('test'):
+        cfg['num_ref_imgs'] = max(1, frame_range[1] - frame_range[0])
+    return dict(type='VIDRefFrameSample', method=method, **cfg)

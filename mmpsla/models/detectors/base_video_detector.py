@@ -14,6 +14,11 @@ API summary for subclasses (see :class:`BaseVideoDetector` for details):
   carry the loss / the current frame; ``'ref'``: reference / key frames) out of the
   (N, T, C, H, W) batch; :meth:`check_single_stream` guards ``predict`` (batch size 1);
   :meth:`add_pred_to_track_samples` stores the predictions on the current frame.
+* Test-schedule contract (:meth:`key_frame_of`): the test pipeline marks each frame
+  (``is_key_frame``, ``key_frame_id`` in its metainfo, from ``PSLAKeyFrameSchedule`` or
+  ``VIDRefFrameSample``) and attaches the reference / key frames a model needs; models
+  read the marks. mmtrack's ``test_cfg.key_frame_interval`` is translated into the same
+  marks (streaming schedule, key frame first in each segment) for frames that carry none.
 * Per-video state: :attr:`video_state` is a plain dict (never saved in checkpoints) that is
   cleared by :meth:`update_video_state` when a frame has ``frame_id == 0`` or a new
   ``video_id``; :meth:`reset_video_state` clears it explicitly.
@@ -146,22 +151,35 @@ class BaseVideoDetector(BaseModel):
         Returns:
             dict[str, Tensor]: Losses; RPN ones are prefixed with ``rpn_``.
         """
+        losses, proposals = self.rpn_loss_and_predict(feat, det_samples)
+        losses.update(self.roi_head.loss((feat,), proposals, list(det_samples)))
+        return losses
+
+    def rpn_loss_and_predict(
+        self, feat: Tensor, det_samples: Sequence[DetDataSample]
+    ) -> Tuple[Dict[str, Tensor], List[InstanceData]]:
+        """Class-agnostic RPN losses (prefixed ``rpn_``) and training proposals.
+
+        Args:
+            feat (Tensor): Feature map of shape (N, C, h, w), one per frame.
+            det_samples (list[DetDataSample]): N samples with ``gt_instances``.
+
+        Returns:
+            tuple: ``(losses, proposals)``, proposals per frame (``train_cfg.rpn_proposal``).
+        """
         self._check_feat(feat, det_samples)
-        x = (feat,)
-        det_samples = list(det_samples)
         proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg['rpn'])
-        rpn_samples = copy.deepcopy(det_samples)
+        rpn_samples = copy.deepcopy(list(det_samples))
         for sample in rpn_samples:  # the RPN is class-agnostic
             sample.gt_instances.labels = torch.zeros_like(sample.gt_instances.labels)
         rpn_losses, proposals = self.rpn_head.loss_and_predict(
-            x, rpn_samples, proposal_cfg=proposal_cfg
+            (feat,), rpn_samples, proposal_cfg=proposal_cfg
         )
         losses = {}
         for name, value in rpn_losses.items():
             key = f'rpn_{name}' if 'loss' in name and 'rpn' not in name else name
             losses[key] = value
-        losses.update(self.roi_head.loss(x, proposals, det_samples))
-        return losses
+        return losses, proposals
 
     def head_predict(
         self, feat: Tensor, det_samples: Sequence[DetDataSample], rescale: bool = True
@@ -269,6 +287,35 @@ class BaseVideoDetector(BaseModel):
         for sample, result in zip(data_samples, results):
             sample[sample.key_frames_inds[0]].pred_instances = result
         return list(data_samples)
+
+    # ------------------------------------------------------------------ schedule
+    def key_frame_of(self, meta: dict) -> Tuple[bool, int]:
+        """``(is_key_frame, key_frame_id)`` of a test frame (the test-schedule contract).
+
+        The marks the test pipeline put in the frame's metainfo (``is_key_frame``,
+        ``key_frame_id``) decide. A frame without marks (an mmtrack 1.x test pipeline,
+        which leaves the schedule to the model) gets mmtrack's ``test_cfg.key_frame_interval``
+        ``l`` translated into the same marks: the streaming schedule of
+        ``PSLAKeyFrameSchedule(mode='first')``, key frame ``frame_id - frame_id % l``.
+
+        Raises:
+            ValueError: If the frame has no marks and ``test_cfg`` no ``key_frame_interval``.
+        """
+        if 'is_key_frame' in meta and 'key_frame_id' in meta:
+            return bool(meta['is_key_frame']), int(meta['key_frame_id'])
+        interval = (self.test_cfg or {}).get('key_frame_interval')
+        if interval is None:
+            raise ValueError(
+                f'frame {meta.get("frame_id")} carries no key-frame marks (is_key_frame, '
+                'key_frame_id) and test_cfg has no key_frame_interval: start the test '
+                'pipeline with PSLAKeyFrameSchedule or VIDRefFrameSample and pack the marks '
+                "(PackTrackInputs(meta_keys=('key_frame_id', 'is_key_frame')))"
+            )
+        if not isinstance(interval, int) or interval < 1:
+            raise ValueError(f'test_cfg.key_frame_interval must be an int >= 1, got {interval!r}')
+        frame_id = meta['frame_id']
+        key = frame_id - frame_id % interval
+        return frame_id == key, key
 
     # ------------------------------------------------------------------ video state
     def reset_video_state(self) -> None:

@@ -7,7 +7,35 @@ from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
-from .dff import FlowGuidedVideoDetector
+from .flow_guided_video_detector import FlowGuidedVideoDetector
+
+
+def fixed_stride_window(meta: dict, test_cfg: dict) -> List[int]:
+    """Frame ids of the fixed-stride test window ``W(t)`` of the current frame.
+
+    Args:
+        meta (dict): the current frame's metainfo (``frame_id``, video length
+            ``ori_video_length`` / ``video_length`` and, optionally, ``num_left_ref_imgs`` /
+            ``num_right_ref_imgs`` / ``frame_stride`` set by the test sampler).
+        test_cfg (dict): fallbacks for the window sizes (defaults 15, left, 1).
+
+    Returns:
+        list[int]: ``[clip(t + k * stride) for k in -num_left..num_right]``.
+    """
+    length = meta.get('ori_video_length', meta.get('video_length'))
+    if length is None:
+        raise ValueError('the test window needs the video length (ori_video_length / video_length)')
+    num_left = meta.get('num_left_ref_imgs', test_cfg.get('num_left_ref_imgs', 15))
+    num_right = meta.get('num_right_ref_imgs', test_cfg.get('num_right_ref_imgs'))
+    num_right = num_left if num_right is None else num_right
+    stride = meta.get('frame_stride', test_cfg.get('frame_stride', 1))
+    if num_left < 0 or num_right < 0 or stride < 1:
+        raise ValueError(
+            f'invalid test window: num_left_ref_imgs={num_left}, '
+            f'num_right_ref_imgs={num_right}, frame_stride={stride}'
+        )
+    frame_id = meta['frame_id']
+    return [min(max(frame_id + k * stride, 0), length - 1) for k in range(-num_left, num_right + 1)]
 
 
 @MODELS.register_module()
@@ -68,6 +96,7 @@ class FGFA(FlowGuidedVideoDetector):
             init_cfg=init_cfg,
         )
         self.aggregator = MODELS.build(aggregator)
+        self.freeze_modules()
         for key in ('num_left_ref_imgs', 'num_right_ref_imgs', 'frame_stride'):
             value = self.test_cfg.get(key)
             if value is not None and (not isinstance(value, int) or value < 0):
@@ -106,42 +135,13 @@ class FGFA(FlowGuidedVideoDetector):
 
     # ------------------------------------------------------------------ test
     def test_window(self, meta: dict) -> List[int]:
-        """Frame ids aggregated for the current frame (its window ``W(t)``).
-
-        Args:
-            meta (dict): the current frame's metainfo (``frame_id``, video length and,
-                optionally, ``num_left_ref_imgs`` / ``num_right_ref_imgs`` /
-                ``frame_stride``).
-
-        Returns:
-            list[int]: ``[clip(t + k * stride) for k in -num_left..num_right]``.
-        """
-        length = meta.get('ori_video_length', meta.get('video_length'))
-        if length is None:
-            raise ValueError('FGFA needs the video length (ori_video_length / video_length)')
-        num_left = meta.get('num_left_ref_imgs', self.test_cfg.get('num_left_ref_imgs', 15))
-        num_right = meta.get('num_right_ref_imgs', self.test_cfg.get('num_right_ref_imgs'))
-        num_right = num_left if num_right is None else num_right
-        stride = meta.get('frame_stride', self.test_cfg.get('frame_stride', 1))
-        if num_left < 0 or num_right < 0 or stride < 1:
-            raise ValueError(
-                f'invalid test window: num_left_ref_imgs={num_left}, '
-                f'num_right_ref_imgs={num_right}, frame_stride={stride}'
-            )
-        frame_id = meta['frame_id']
-        return [
-            min(max(frame_id + k * stride, 0), length - 1) for k in range(-num_left, num_right + 1)
-        ]
+        """Frame ids aggregated for the current frame (its window ``W(t)``); see
+        :func:`fixed_stride_window`."""
+        return fixed_stride_window(meta, self.test_cfg)
 
     def _cache_frames(self, inputs: Tensor, sample: TrackDataSample) -> None:
         """Run N_f (one batch) on the frames of ``sample`` that are not cached yet."""
-        cache = self.video_state.setdefault('frames', {})
-        new_ids, new_inds = [], []
-        for idx in range(len(sample)):
-            frame_id = sample[idx].metainfo['frame_id']
-            if frame_id not in cache and frame_id not in new_ids:
-                new_ids.append(frame_id)
-                new_inds.append(idx)
+        cache, new_ids, new_inds = self.uncached_frames(sample)
         if new_inds:
             imgs = inputs[0, new_inds]
             feats = self.extract_feat(imgs)

@@ -32,8 +32,10 @@ class PSLAVideoDetector(BaseVideoDetector):
     n's feature = DenseFT(F_l^n, F_t). A still image is the same frame three times.
 
     Test (contract 3): one video stream at a time (batch size 1). Frames carry
-    ``key_frame_id`` / ``is_key_frame``; a sample of 2 frames ``[key, current]`` attaches a
-    key frame that lies ahead of the current one. F_t and the id of the key frame it was
+    ``key_frame_id`` / ``is_key_frame`` (see :meth:`BaseVideoDetector.key_frame_of`:
+    mmtrack's ``test_cfg.key_frame_interval`` is translated for frames without marks); a
+    sample of 2 frames ``[key, current]`` attaches a key frame that lies ahead of the
+    current one. F_t and the id of the key frame it was
     last updated with are kept in :attr:`video_state` and reset at every new video.
 
     Args:
@@ -80,12 +82,6 @@ class PSLAVideoDetector(BaseVideoDetector):
                     f'backbone must provide {name}() (N_l / N_f split, e.g. PSLAResNet), '
                     f'got {type(self.backbone).__name__}'
                 )
-        if 'key_frame_interval' in test_cfg:
-            raise ValueError(
-                'PSLAVideoDetector follows the key-frame schedule of the test pipeline '
-                '(PSLAKeyFrameSchedule), not test_cfg.key_frame_interval; set e.g. '
-                '--cfg-options test_dataloader.dataset.pipeline.0.key_frame_interval=20'
-            )
         self.use_rfu = use_rfu
         self.use_quality_net = use_quality_net
         if not key_frame_loss_weight >= 0:
@@ -176,20 +172,15 @@ class PSLAVideoDetector(BaseVideoDetector):
         """
         cur_ind = track_sample.key_frames_inds[0]
         meta = track_sample[cur_ind].metainfo
-        for name in ('is_key_frame', 'key_frame_id'):
-            if name not in meta:
-                raise ValueError(
-                    f'frame metainfo lacks {name!r}: the test pipeline must contain '
-                    'PSLAKeyFrameSchedule (see configs/_base_/datasets/toy_vid.py)'
-                )
+        is_key, key_id = self.key_frame_of(meta)  # the test-schedule contract
         self.update_video_state(meta)
-        frame_id, key_id = meta['frame_id'], meta['key_frame_id']
+        frame_id = meta['frame_id']
         ref_inds = list(track_sample.metainfo.get('ref_frames_inds', []))
         if ref_inds:  # a key frame lying ahead of the current frame was attached
             attached = track_sample[ref_inds[0]].metainfo['frame_id']
             if self.video_state.get('key_frame_id') != attached:
                 self._process_key_frame(inputs[:, ref_inds[0]], attached)
-        if meta['is_key_frame']:
+        if is_key:
             if self.video_state.get('key_frame_id') == frame_id:  # processed ahead: reuse
                 return self.video_state['temporal']
             return self._process_key_frame(inputs[:, cur_ind], frame_id)

@@ -90,7 +90,7 @@ def test_tensor_mode_and_bad_pairs():
 
 def test_predict_runs_backbone_on_key_frames_only():
     model = build_model('toy/dff_toy.py').eval()
-    assert model.key_frame_interval == 10
+    assert model.test_cfg.key_frame_interval == 10  # translated: frames carry no marks here
     backbone_calls, motion_calls = count_calls(model.backbone), count_calls(model.motion)
     full = []
     with torch.no_grad():
@@ -107,6 +107,55 @@ def test_predict_runs_backbone_on_key_frames_only():
     assert backbone_calls == [1, 1, 1]
     assert len(motion_calls) == 20  # every other frame: FlowNet + warp only
     assert model.video_state['key_frame_id'] == 20
+
+
+def marked_stream(length, interval, mode, seed=0):
+    """Frames packed by PSLAKeyFrameSchedule: marks in the metainfo, key frames ahead attached."""
+    from mmpsla.datasets.transforms.base_vid_frame_sample import segment_key_frame
+
+    g = torch.Generator().manual_seed(seed)
+    frames = torch.randn(length, 3, H, W, generator=g)
+    for i in range(length):
+        start, key = segment_key_frame(i, length, interval, mode)
+        inds = [key, i] if i == start and key > i else [i]
+        dets = [
+            det_sample(j, 0, {'ori_video_length': length, 'key_frame_id': key,
+                              'is_key_frame': j == key}, scale=0.5, with_gt=False)
+            for j in inds
+        ]  # fmt: skip
+        flags = [False] * (len(inds) - 1) + [True]
+        yield i, frames[inds][None], [track_sample(dets, flags)]
+
+
+@pytest.mark.parametrize('mode', ['first', 'middle'])
+def test_pipeline_marks_decide_the_key_frames(mode):
+    """DFF follows the pipeline's schedule (the contract); 'middle' is DFF* (PSLA Table 4)."""
+    model = build_model('toy/dff_toy.py').eval()  # test_cfg says 10: the marks win
+    zero_flow(model)
+    calls = count_calls(model.backbone)
+    full, preds = [], {}
+    with torch.no_grad():
+        for i, inputs, samples in marked_stream(9, 4, mode):
+            before = len(calls)
+            preds[i] = model.predict(inputs, samples)[0]
+            preds[i] = preds[i][preds[i].key_frames_inds[0]].pred_instances
+            if len(calls) > before:
+                full.append(i)
+    keys = {'first': [0, 4, 8], 'middle': [2, 6, 8]}[mode]
+    assert full == [0, 4, 8]  # N_f once per segment, when its first frame arrives
+    assert len(calls) == 3
+    # with zero flow every frame of a segment shows its key frame's detections
+    for i in range(9):
+        key = keys[i // 4]
+        torch.testing.assert_close(preds[i].scores, preds[key].scores)
+    assert not torch.equal(preds[keys[0]].scores, preds[keys[1]].scores)
+
+
+def test_frames_without_marks_need_test_cfg_interval():
+    model = build_model('toy/dff_toy.py', test_cfg=dict(key_frame_interval=None)).eval()
+    _, inputs, samples = next(stream(2))
+    with pytest.raises(ValueError, match='no key-frame marks'):
+        model.predict(inputs, samples)
 
 
 def test_non_key_frames_reuse_cached_key_features():

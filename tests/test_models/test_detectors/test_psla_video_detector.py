@@ -118,10 +118,22 @@ def test_bad_key_frame_loss_weight(weight):
         build_model('toy/psla_c_toy.py', key_frame_loss_weight=weight)
 
 
-def test_key_frame_interval_in_test_cfg_is_refused():
-    test_cfg = dict(load_cfg('toy/psla_c_toy.py').model.test_cfg, key_frame_interval=20)
-    with pytest.raises(ValueError, match='pipeline.0.key_frame_interval'):
-        build_model('toy/psla_c_toy.py', test_cfg=test_cfg)
+def test_mmtrack_key_frame_interval_is_translated_for_unmarked_frames():
+    """test_cfg.key_frame_interval (mmtrack) = the streaming schedule; pipeline marks win."""
+    test_cfg = dict(load_cfg('toy/psla_c_toy.py').model.test_cfg, key_frame_interval=2)
+    model = build_model('toy/psla_c_toy.py', test_cfg=test_cfg).eval()
+    frames = torch.randn(5, 3, H, W, generator=torch.Generator().manual_seed(0))
+    unmarked = [
+        (frames[[i]][None], [track_sample([det_sample(i, 0, with_gt=False)], [True])])
+        for i in range(5)
+    ]
+    translated, _ = _run(model, unmarked)
+    assert translated == [(1, 0), (0, 1), (1, 0), (0, 1), (1, 0)]  # == first mode, l = 2
+    _, marked = make_stream(length=5, interval=3, mode='first')
+    assert _run(model, marked)[0] == [(1, 0), (0, 1), (0, 1), (1, 0), (0, 1)]  # l = 3 wins
+    model.test_cfg.pop('key_frame_interval')
+    with pytest.raises(ValueError, match='no key-frame marks'):
+        _run(model, unmarked[:1])
 
 
 def test_still_image_training_sample(model_c):
