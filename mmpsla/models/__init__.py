@@ -1,6 +1,16 @@
-"""Models: feature alignment, necks, backbones, detectors and the baselines' parts.
+"""Models: feature alignment, temporal modules (RFU, DenseFT), backbones, heads, detectors.
 
 Importing this package registers every model component into mmdet's ``MODELS``.
 """
 
-from . import aggregators, align, backbones, detectors, motion, necks, post, roi_heads  # noqa: F401
+from . import (  # noqa: F401
+    aggregators,
+    align,
+    backbones,
+    dense_heads,
+    detectors,
+    motion,
+    post,
+    roi_heads,
+    temporal,
+)
