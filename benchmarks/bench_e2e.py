@@ -25,7 +25,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 METHODS = {
-    'frame baseline': 'configs/vid/rfcn/rfcn_r101-dc5_8xb1-120k_imagenetvid.py',
+    'frame baseline': 'configs/vid/frame_baseline_r101_dc5.py',
     'DFF': 'configs/vid/dff/dff_rfcn_r101-dc5_8xb1-7e_imagenetvid.py',
     'FGFA': 'configs/vid/fgfa/fgfa_rfcn_r101-dc5_8xb1-7e_imagenetvid.py',
     'PSLA (c)': 'configs/vid/psla/psla_rfcn_r101-dc5_8xb1-120k_imagenetvid.py',
