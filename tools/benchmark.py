@@ -17,20 +17,22 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-# The paper's model sizes (Table 1), R-FCN head on ResNet-101 (+ DCN).
-PAPER_PARAMS = {'psla_r101.py': 63.7e6, 'psla_r101_dcn.py': 72.2e6}
+# The paper's model sizes (Table 1 / Table 3), R-FCN head on ResNet-101 (+ DCN), by config.
+PAPER_PARAMS = {
+    'frame_baseline_r101_dc5.py': 59.6e6,
+    'frame-baseline_rfcn_r101-dc5_8xb1-120k_imagenetvid.py': 59.6e6,
+    'dff_rfcn_r101-dc5_8xb1-7e_imagenetvid.py': 96.6e6,
+    'fgfa_rfcn_r101-dc5_8xb1-7e_imagenetvid.py': 100.4e6,
+    'psla_r101.py': 63.7e6,
+    'psla_rfcn_r101-dc5_8xb1-120k_imagenetvid.py': 63.7e6,
+    'psla_r101_dcn.py': 72.2e6,
+    'psla_rfcn-dcn_r101-dc5_8xb1-120k_imagenetvid.py': 72.2e6,
+    'psla_a.py': 62.7e6,
+}
 HEAD_NOTE = (
-    'The paper uses an R-FCN head (position-sensitive score maps: a 1x1 conv to '
-    '7*7*(C+1) + 7*7*4*2 channels, no fully connected layers); mmpsla uses a Faster R-CNN '
-    'head (RPN + RoIAlign + two 1024-d fully connected layers on 7x7x1024 RoI features, '
-    'about 52M parameters in the first FC alone), so the totals differ by the head. The '
-    'PSLA-specific modules (embeddings, Update/Quality/Transform Nets) are listed apart.'
-)
-
-DCN_NOTE = (
-    'DCN here is DCN v1 in the three res5 blocks: it adds only their offset convs '
-    "(3 x (512*18*9 + 18) = 0.25M parameters). The paper's R101+DCN model is 8.5M larger "
-    'than its R101 one (72.2M vs 63.7M), a difference the paper does not break down.'
+    'Both use an R-FCN head (RPN + position-sensitive score maps, no fully connected '
+    "layers) on DFF's dilated feat_conv_3x3; README.md (Model zoo) lists the published "
+    'networks behind the remaining differences.'
 )
 
 
@@ -63,8 +65,6 @@ def parameter_report(model, config_name: str) -> str:
     if paper is not None:
         lines.append(f'paper (R-FCN head): {paper / 1e6:.1f}M -> ours {total / 1e6:.1f}M')
         lines.append(HEAD_NOTE)
-        if 'dcn' in osp.basename(config_name):
-            lines.append(DCN_NOTE)
     return '\n'.join(lines)
 
 

@@ -31,6 +31,9 @@ norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
 
 model = dict(
     key_frame_loss_weight=1.0,
+    # the readings these toy numbers were measured with (README); the paper's readings
+    # (one shared f/g, Quality Net on F_l, Transform Net shortcut) are the class defaults
+    share_align=False,
     data_preprocessor=dict(pad_size_divisor=16),
     backbone=dict(
         depth=18,
@@ -51,6 +54,8 @@ model = dict(
         transform_channels=(64, 64),
         align=align,
         quality_channels=(64, 16),
+        quality_input='transform',
+        transform_shortcut=False,
     ),
     rpn_head=dict(
         in_channels=feat_channels,

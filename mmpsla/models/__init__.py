@@ -1,4 +1,4 @@
-"""Models: feature alignment, necks, backbones, detectors and the baselines' parts.
+"""Models: feature alignment, temporal modules (RFU, DenseFT), backbones, heads, detectors.
 
 Importing this package registers every model component into mmdet's ``MODELS`` (and,
 when mmsegmentation is installed, the video segmentors into mmseg's ``MODELS``).
@@ -6,7 +6,16 @@ when mmsegmentation is installed, the video segmentors into mmseg's ``MODELS``).
 
 import importlib.util
 
-from . import aggregators, align, backbones, detectors, motion, necks, roi_heads  # noqa: F401
+from . import (  # noqa: F401
+    aggregators,
+    align,
+    backbones,
+    dense_heads,
+    detectors,
+    motion,
+    roi_heads,
+    temporal,
+)
 
 if importlib.util.find_spec('mmseg') is not None:
     from . import segmentors  # noqa: F401

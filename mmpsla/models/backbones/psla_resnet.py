@@ -16,12 +16,16 @@ class PSLAResNet(ResNet):
       res4 (res4a..res4b3 = 4 blocks for R50/R101) -> F_l (N, C4, H/16, W/16).
     * ``forward_high(f_low)``: the rest of res4, res5 (stride 1, dilation 2 for DC5) and the
       feature conv (3x3 -> ``feat_channels`` + ReLU) -> F_h (N, feat_channels, H/16, W/16).
+      DFF's ``feat_conv_3x3`` (which the paper's R-FCN N_t follows) has dilation 6
+      (``feat_conv_dilation=6``).
     * ``forward(x)`` = N_f = ``forward_high(forward_low(x))``: N_l is the same modules, so
       the weights are shared, not copied.
 
     Args:
         low_level_blocks (int): res4 blocks in N_l. Defaults to 4 (res4b3).
         feat_channels (int): Output channels of the feature conv. Defaults to 1024.
+        feat_conv_dilation (int): Dilation (= padding) of the 3x3 feature conv. Defaults to 1;
+            DFF / the paper's R-FCN configs use 6.
         stage_blocks (Sequence[int], optional): Override the blocks per stage of ``depth``'s
             architecture (e.g. a tiny net ``depth=18, stage_blocks=(1, 1, 2, 1)``).
         **kwargs: mmdet ``ResNet`` arguments (``depth``, ``strides=(1, 2, 2, 1)``,
@@ -32,6 +36,7 @@ class PSLAResNet(ResNet):
         self,
         low_level_blocks: int = 4,
         feat_channels: int = 1024,
+        feat_conv_dilation: int = 1,
         stage_blocks: Optional[Sequence[int]] = None,
         strides: Sequence[int] = (1, 2, 2, 1),
         dilations: Sequence[int] = (1, 1, 1, 2),
@@ -58,7 +63,18 @@ class PSLAResNet(ResNet):
         self.feat_channels = feat_channels
         block = self.block
         self.low_channels = block.expansion * self.base_channels * 4
-        self.feat_conv = nn.Conv2d(self.feat_dim, feat_channels, 3, padding=1)
+        if not isinstance(feat_conv_dilation, int) or feat_conv_dilation < 1:
+            raise ValueError(
+                f'feat_conv_dilation must be a positive int, got {feat_conv_dilation!r}'
+            )
+        self.feat_conv_dilation = feat_conv_dilation
+        self.feat_conv = nn.Conv2d(
+            self.feat_dim,
+            feat_channels,
+            3,
+            padding=feat_conv_dilation,
+            dilation=feat_conv_dilation,
+        )
         self.feat_relu = nn.ReLU(inplace=True)
 
     def forward_low(self, x: Tensor) -> Tensor:
@@ -88,5 +104,6 @@ class PSLAResNet(ResNet):
     def extra_repr(self) -> str:
         return (
             f'depth={self.depth}, stage_blocks={tuple(self.stage_blocks)}, '
-            f'low_level_blocks={self.low_level_blocks}, feat_channels={self.feat_channels}'
+            f'low_level_blocks={self.low_level_blocks}, feat_channels={self.feat_channels}, '
+            f'feat_conv_dilation={self.feat_conv_dilation}'
         )

@@ -1,4 +1,4 @@
-"""The PSLA video detector (paper Sec. 3): N_f / N_l split, RFU, DenseFT, Faster R-CNN head."""
+"""The PSLA video detector (paper Sec. 3): N_f / N_l split, RFU, DenseFT, task head N_t."""
 
 from typing import List, Optional
 
@@ -49,6 +49,12 @@ class PSLAVideoDetector(BaseVideoDetector):
         key_frame_loss_weight (float): Weight of the auxiliary loss on the key frame k2's
             F_t (reported as ``key_*`` losses). Defaults to 0.0: the paper's non-key loss
             only.
+        share_align (bool): RFU and DenseFT use one alignment module (one pair of
+            embeddings f, g) instead of one each. Defaults to True: the paper describes
+            one PSLA with one f and one g (Sec. 3.2), and its parameter counts (Table 3:
+            method (c) is only ~1.0M larger than (a), about the Update Net plus the Quality
+            Net) leave no room for a second pair. Needs identical ``rfu.align`` and
+            ``dense_ft.align`` configs.
         train_cfg, test_cfg, data_preprocessor, init_cfg: See :class:`BaseVideoDetector`.
     """
 
@@ -62,6 +68,7 @@ class PSLAVideoDetector(BaseVideoDetector):
         use_rfu: bool = True,
         use_quality_net: bool = True,
         key_frame_loss_weight: float = 0.0,
+        share_align: bool = True,
         train_cfg: Optional[dict] = None,
         test_cfg: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
@@ -96,6 +103,14 @@ class PSLAVideoDetector(BaseVideoDetector):
         dense_ft = dict(dense_ft)
         dense_ft['use_quality_net'] = use_quality_net
         self.dense_ft = MODELS.build(dense_ft)
+        self.share_align = bool(share_align and use_rfu)
+        if self.share_align:
+            if repr(self.rfu.align) != repr(self.dense_ft.align):
+                raise ValueError(
+                    'share_align=True needs the same alignment module in RFU and DenseFT, got '
+                    f'{self.rfu.align!r} and {self.dense_ft.align!r}; set share_align=False'
+                )
+            self.dense_ft.align = self.rfu.align  # one module (its weights appear once)
 
     # ------------------------------------------------------------------ training
     def _train_feature(self, inputs: Tensor, data_samples: List[TrackDataSample]):
@@ -214,7 +229,7 @@ class PSLAVideoDetector(BaseVideoDetector):
     def extra_repr(self) -> str:
         return (
             f'use_rfu={self.use_rfu}, use_quality_net={self.use_quality_net}, '
-            f'key_frame_loss_weight={self.key_frame_loss_weight}'
+            f'key_frame_loss_weight={self.key_frame_loss_weight}, share_align={self.share_align}'
         )
 
 

@@ -1,5 +1,7 @@
-"""RoI heads: R-FCN (position-sensitive score maps, PS-RoIAlign, voting); SELSA / TRoI Align."""
+"""RoI heads: R-FCN (position-sensitive score maps, PS-RoIAlign, voting), Deformable R-FCN;
+SELSA / TRoI Align."""
 
+from .deform_ps_roi_pool import DeformPSRoIPool, deform_ps_roi_pool
 from .ps_roi_align import PSRoIAlign
 from .rfcn_roi_head import RFCNBBoxHead, RFCNRoIHead
 from .selsa_bbox_head import SelsaBBoxHead
@@ -7,10 +9,12 @@ from .selsa_roi_head import SelsaRoIHead
 from .temporal_roi_align import TemporalRoIAlign
 
 __all__ = [
+    'DeformPSRoIPool',
     'PSRoIAlign',
     'RFCNBBoxHead',
     'RFCNRoIHead',
     'SelsaBBoxHead',
     'SelsaRoIHead',
     'TemporalRoIAlign',
+    'deform_ps_roi_pool',
 ]

@@ -23,6 +23,8 @@ from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
+from ..dense_heads.slice_rpn_head import check_feat_slice
+from .deform_ps_roi_pool import DeformPSRoIPool
 from .ps_roi_align import PSRoIAlign
 
 
@@ -40,6 +42,23 @@ class RFCNBBoxHead(BBoxHead):
             Defaults to 2.
         reg_class_agnostic (bool): One box per RoI (R-FCN, DFF, FGFA) instead of one per
             class. Defaults to True.
+        feat_slice (Sequence[int], optional): ``(start, end)`` channels of the feature map
+            the head reads; None reads all. DFF: ``(512, 1024)``, the RPN reads the other
+            half (:class:`SliceRPNHead`).
+        deformable (bool): Deformable PS-RoI pooling (Deformable R-FCN): two more 1x1 convs
+            predict normalised per-bin offsets (``k*k*2*(num_classes+1)`` channels for the
+            class maps, one offset per class; ``k*k*2`` for the box maps), pooled per RoI
+            without offsets, then used to shift the bins of :class:`DeformPSRoIPool`.
+            Defaults to False (PS-RoIAlign).
+        sample_per_part (int): Samples per bin side of the deformable pooling. Defaults to 4
+            (published).
+        trans_std (float): Offset scale of the deformable pooling. Defaults to 0.1
+            (published).
+        init_std (float): Std of the normal initialisation of the score-map convs.
+            Defaults to 0.01 (published, on an ImageNet-pretrained N_f).
+        hidden_channels (int, optional): A 1x1 conv + ReLU of this width between the
+            feature and the score maps (Deformable-ConvNets' ``conv_new_1``); None (DFF)
+            reads the feature directly.
         init_cfg (dict | list[dict], optional): Defaults to normal (std 0.01, bias 0)
             initialisation of both convolutions.
         **kwargs: Other :class:`BBoxHead` arguments (``bbox_coder``, ``loss_cls``,
@@ -54,6 +73,12 @@ class RFCNBBoxHead(BBoxHead):
         featmap_stride: int = 16,
         sampling_ratio: int = 2,
         reg_class_agnostic: bool = True,
+        feat_slice: Optional[Sequence[int]] = None,
+        deformable: bool = False,
+        sample_per_part: int = 4,
+        trans_std: float = 0.1,
+        init_std: float = 0.01,
+        hidden_channels: Optional[int] = None,
         init_cfg: OptMultiConfig = None,
         **kwargs,
     ) -> None:
@@ -86,14 +111,35 @@ class RFCNBBoxHead(BBoxHead):
             self.cls_channels = num_classes + 1
         box_dim = self.bbox_coder.encode_size
         self.reg_channels = box_dim if reg_class_agnostic else box_dim * num_classes
-        self.conv_cls = nn.Conv2d(in_channels, k * k * self.cls_channels, 1)
-        self.conv_reg = nn.Conv2d(in_channels, k * k * self.reg_channels, 1)
-        self.ps_roi_align = PSRoIAlign(k, 1.0 / featmap_stride, sampling_ratio)
+        self.feat_slice = check_feat_slice(feat_slice, in_channels, 'feat_slice')
+        head_in = self.feat_slice[1] - self.feat_slice[0]
+        self.hidden = None
+        if hidden_channels is not None:
+            self.hidden = nn.Sequential(nn.Conv2d(head_in, hidden_channels, 1), nn.ReLU(True))
+            head_in = hidden_channels
+        self.conv_cls = nn.Conv2d(head_in, k * k * self.cls_channels, 1)
+        self.conv_reg = nn.Conv2d(head_in, k * k * self.reg_channels, 1)
+        self.deformable = deformable
+        if deformable:
+            self.conv_cls_offset = nn.Conv2d(head_in, k * k * 2 * self.cls_channels, 1)
+            self.conv_reg_offset = nn.Conv2d(head_in, k * k * 2, 1)
+            self.ps_roi_pool = DeformPSRoIPool(
+                k, 1.0 / featmap_stride, k, sample_per_part, trans_std
+            )
+        else:
+            self.ps_roi_align = PSRoIAlign(k, 1.0 / featmap_stride, sampling_ratio)
         if init_cfg is None:
             self.init_cfg = [
-                dict(type='Normal', std=0.01, bias=0, override=dict(name='conv_cls')),
-                dict(type='Normal', std=0.01, bias=0, override=dict(name='conv_reg')),
+                dict(type='Normal', std=init_std, bias=0, override=dict(name='conv_cls')),
+                dict(type='Normal', std=init_std, bias=0, override=dict(name='conv_reg')),
             ]
+            if hidden_channels is not None:
+                self.init_cfg.append(
+                    dict(type='Kaiming', nonlinearity='relu', override=dict(name='hidden'))
+                )
+            if deformable:  # offsets start at zero (published)
+                for name in ('conv_cls_offset', 'conv_reg_offset'):
+                    self.init_cfg.append(dict(type='Constant', val=0, override=dict(name=name)))
 
     def forward(self, x: Tensor, rois: Tensor) -> Tuple[Tensor, Tensor]:
         """Score maps, PS-RoIAlign and voting.
@@ -112,9 +158,18 @@ class RFCNBBoxHead(BBoxHead):
             raise ValueError(
                 f'feature map has {x.size(1)} channels, the head expects {self.in_channels}'
             )
-        cls_score = self.ps_roi_align(self.conv_cls(x), rois).mean(dim=(2, 3))
-        bbox_pred = self.ps_roi_align(self.conv_reg(x), rois).mean(dim=(2, 3))
-        return cls_score, bbox_pred
+        x = x[:, self.feat_slice[0] : self.feat_slice[1]]
+        if self.hidden is not None:
+            x = self.hidden(x)
+        if self.deformable:
+            cls_offset = self.ps_roi_pool(self.conv_cls_offset(x), rois)
+            reg_offset = self.ps_roi_pool(self.conv_reg_offset(x), rois)
+            cls_bins = self.ps_roi_pool(self.conv_cls(x), rois, cls_offset)
+            reg_bins = self.ps_roi_pool(self.conv_reg(x), rois, reg_offset)
+        else:
+            cls_bins = self.ps_roi_align(self.conv_cls(x), rois)
+            reg_bins = self.ps_roi_align(self.conv_reg(x), rois)
+        return cls_bins.mean(dim=(2, 3)), reg_bins.mean(dim=(2, 3))
 
 
 @MODELS.register_module()

@@ -1,65 +1,104 @@
-"""Every detector config of mmpsla builds; small ones run a forward pass."""
+"""Every detector config of mmpsla parses and builds; small ones run a forward pass; the
+paper-table configs have the structure and parameter counts the README reports."""
 
 import glob
 import os.path as osp
 
 import pytest
 import torch
-from psla_test_utils import ROOT, build_model, train_batch
+from psla_test_utils import ROOT, build_model, load_cfg, train_batch
 
 from mmpsla.apis import count_parameters
 
 OWN = sorted(
     osp.relpath(p, osp.join(ROOT, 'configs'))
-    for pattern in ('toy/psla_*.py', 'toy/frame_baseline*.py', 'vid/psla_*.py', 'vid/ablation/*.py')
+    for pattern in (
+        'toy/psla_*.py',
+        'toy/frame_baseline*.py',
+        'vid/*.py',
+        'vid/ablation/*.py',
+        'vid/psla/*.py',
+        'vid/frame_baseline/*.py',
+        'vid/dff/*.py',
+        'vid/fgfa/*.py',
+    )
     for p in glob.glob(osp.join(ROOT, 'configs', pattern))
 )
+#: paper Table 2 rows -> alignment module
+ALIGN = {
+    'nonlocal': 'NonLocalAlign',
+    'matchtrans': 'MatchTransAlign',
+    'densepsla': 'DensePSLAAlign',
+    'psla': 'PSLAAlign',
+}
 
 
 def test_configs_found():
     assert 'toy/psla_c_toy.py' in OWN and 'vid/psla_r101_dcn.py' in OWN
-    assert len([c for c in OWN if c.startswith('vid/ablation/')]) == 9
+    # Table 2/5 rows at d = 4, and d = 2, 3, 5 for the 6 methods with a max displacement
+    assert len([c for c in OWN if c.startswith('vid/ablation/')]) == 9 + 6 * 3
 
 
-@pytest.mark.parametrize('name', [c for c in OWN if 'r101' not in c and 'ablation' not in c])
+@pytest.mark.parametrize('name', OWN)
+def test_every_config_parses_and_names_its_head(name):
+    cfg = load_cfg(name)
+    model = cfg.model.get('detector', cfg.model)
+    head = model.roi_head.type
+    stem = osp.basename(name)
+    if 'faster-rcnn' in stem or name.startswith(('vid/dff_r', 'vid/fgfa_r')):
+        assert head == 'StandardRoIHead'
+    elif name.startswith('vid/'):  # the paper's models: DFF's RPN + R-FCN network
+        assert head == 'RFCNRoIHead' and model.rpn_head.type == 'SliceRPNHead'
+        assert model.backbone.feat_conv_dilation == 6
+        assert model.roi_head.bbox_head.feat_slice == (512, 1024)
+        assert cfg.model.train_cfg is None or 'OHEM' in str(model.train_cfg.rcnn.sampler.type)
+
+
+@pytest.mark.parametrize('name', [c for c in OWN if c.startswith('toy/')])
 def test_build_and_forward(name):
     model = build_model(name).train()
     inputs, samples = train_batch(batch=1)
-    if 'vid/' in name:  # anchors of 64-512 px: let them cross the 64x96 input's border
-        model.rpn_head.train_cfg['allowed_border'] = -1
     losses = model(inputs, samples, mode='loss')
     assert torch.isfinite(losses['loss_cls'])
 
 
-@pytest.mark.parametrize('name', [c for c in OWN if 'ablation' in c])
+@pytest.mark.parametrize('name', [c for c in OWN if c.startswith('vid/ablation/')])
 def test_ablation_configs(name):
-    from psla_test_utils import load_cfg
-
     cfg = load_cfg(name)
-    align_type = cfg.model.dense_ft.align.type
+    align = cfg.model.dense_ft.align
     stem = osp.basename(name)[:-3]
-    expected = {
-        'nonlocal': 'NonLocalAlign',
-        'matchtrans': 'MatchTransAlign',
-        'densepsla': 'DensePSLAAlign',
-        'psla': 'PSLAAlign',
-    }[stem.rsplit('_', 1)[0]]
-    assert align_type == expected
-    full = stem.endswith('_f') or stem.endswith('_c')
+    base, _, d = stem.partition('_d')
+    assert align.type == ALIGN[base.rsplit('_', 1)[0]]
+    if align.type != 'NonLocalAlign':
+        assert align.max_displacement == (int(d) if d else 4)
+    full = base.endswith('_f') or base.endswith('_c')
     assert cfg.model.use_quality_net == full
-    assert cfg.model.use_rfu == (full or stem.endswith('_b'))
+    assert cfg.model.use_rfu == (full or base.endswith('_b'))
     if cfg.model.use_rfu:
-        assert cfg.model.rfu.align.type == expected
+        assert cfg.model.rfu.align == align  # one module, shared (share_align)
 
 
-def test_r101_configs_build_with_the_expected_size():
+@pytest.mark.slow
+def test_table1_models_build_with_the_published_structure():
+    """R101 models of Table 1: sizes follow from DFF's / Deformable-ConvNets' networks."""
     counts = {}
-    for name in ('vid/psla_r101.py', 'vid/psla_r101_dcn.py'):
+    for name in (
+        'vid/frame_baseline_r101_dc5.py',
+        'vid/psla_r101.py',
+        'vid/psla_r101_dcn.py',
+        'vid/ablation/psla_a.py',
+    ):
         model = build_model(name)
-        counts[name] = (count_parameters(model), count_parameters(model.backbone))
+        counts[name] = count_parameters(model)
         assert model.backbone.depth == 101 and model.backbone.low_level_blocks == 4
-    # torchvision ResNet-101 without its fc (44,549,160 - 2,049,000) + the 3x3 2048->1024 conv
-    assert counts['vid/psla_r101.py'][1] == 44_549_160 - 2_049_000 + 2048 * 1024 * 9 + 1024
-    # DCN (v1) in res5 adds the offset convs (3x3, 18 outputs on 512 channels) of 3 blocks
-    dcn = counts['vid/psla_r101_dcn.py'][0] - counts['vid/psla_r101.py'][0]
-    assert dcn == 3 * (512 * 18 * 9 + 18)
+    base = counts['vid/frame_baseline_r101_dc5.py']
+    # torchvision ResNet-101 without its fc + feat_conv_3x3 (2048 -> 1024) + RPN (1x1 convs
+    # on 512 channels: 18 + 36 outputs) + R-FCN (1x1 convs on 512 channels: 49*31 + 49*4)
+    resnet = 44_549_160 - 2_049_000
+    assert base == resnet + 2048 * 1024 * 9 + 1024 + 513 * 54 + 513 * 49 * 35
+    # Deformable R-FCN: res5 offsets (3x3, 2*9*4 groups) + PS offset convs (49*2*31, 49*2)
+    dcn = counts['vid/psla_r101_dcn.py'] - counts['vid/psla_r101.py']
+    assert dcn == 3 * (512 * 72 * 9 + 72) + 513 * 49 * 2 * 31 + 513 * 49 * 2
+    # (c) - (a): the Update Net and the Quality Net (the embeddings are shared)
+    fusion = 2048 * 256 + 256 + 256 * 16 * 9 + 16 + 16 * 2 * 9 + 2
+    assert counts['vid/psla_r101.py'] - counts['vid/ablation/psla_a.py'] == 2 * fusion

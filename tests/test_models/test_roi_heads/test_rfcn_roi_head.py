@@ -10,7 +10,6 @@ from mmengine.registry import init_default_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test_detectors'))
 from psla_test_utils import (  # noqa: E402
-    ROOT,
     H,
     W,
     build_model,
@@ -19,7 +18,6 @@ from psla_test_utils import (  # noqa: E402
     train_batch,
 )
 
-from mmpsla.apis import count_parameters, init_model  # noqa: E402
 from mmpsla.models.roi_heads import PSRoIAlign, RFCNBBoxHead, RFCNRoIHead  # noqa: E402
 
 
@@ -126,16 +124,61 @@ def test_toy_model_predict_and_tensor(toy_model):
     assert result['cls_score'].shape == (1, 5) and result['bbox_pred'].shape == (1, 4)
 
 
-def test_r101_rfcn_size():
-    base = ROOT + '/configs/vid/'
-    model = init_model(base + 'psla_r101_rfcn.py')
-    head = count_parameters(model.roi_head)
-    k, channels, classes = 7, 1024, 30
-    assert head == (channels + 1) * k * k * (classes + 1 + 4) == 1_757_875
-    total = count_parameters(model)
-    # the same model with the Faster R-CNN head (two FCs 7x7x1024 -> 1024 -> 1024, cls, reg)
-    faster_head = (49 * 1024 + 1) * 1024 + 1025 * 1024 + 1025 * 31 + 1025 * 4
-    assert total == 123_977_987 - faster_head + head == 73_269_139
-    assert total < 0.6 * 123_977_987
-    dcn = count_parameters(init_model(base + 'psla_r101_dcn_rfcn.py'))
-    assert dcn - total == 3 * (512 * 18 * 9 + 18)
+def test_channel_layout_on_a_hand_made_map():
+    """Each bin of the RoI reads its own channel group: a map that is 1 only where bin (i, j)
+    lies, in group (i, j)'s channel of class 2, gives class 2 a score of 1 (every bin votes
+    for it); the same values put in a class-major layout ((c * k + i) * k + j) do not."""
+    k, classes, stride = 3, 4, 4
+    head = _bbox_head(in_channels=k * k * (classes + 1), roi_feat_size=k, featmap_stride=stride)
+    with torch.no_grad():  # the score map equals the input feature map
+        head.conv_cls.weight.copy_(torch.eye(k * k * (classes + 1)).view(-1, k * k * 5, 1, 1))
+        head.conv_cls.bias.zero_()
+    roi = torch.tensor([[0, 8.0, 4.0, 44.0, 40.0]])  # map box [2, 11) x [1, 10): 3 px per bin
+    x = torch.zeros(1, k * k * (classes + 1), 16, 16)
+    for i in range(k):
+        for j in range(k):
+            x[0, (i * k + j) * (classes + 1) + 2, 1 + 3 * i : 4 + 3 * i, 2 + 3 * j : 5 + 3 * j] = 1
+    bins = head.ps_roi_align(head.conv_cls(x), roi)
+    expected = torch.zeros(1, classes + 1, k, k)
+    expected[0, 2] = 1.0
+    torch.testing.assert_close(bins, expected)
+    cls_score, _ = head(x, roi)
+    torch.testing.assert_close(cls_score, torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]]))
+    # class-major placement of the same evidence is read as a different, spread-out score
+    x_cm = torch.zeros_like(x)
+    for i in range(k):
+        for j in range(k):
+            x_cm[0, (2 * k + i) * k + j, 1 + 3 * i : 4 + 3 * i, 2 + 3 * j : 5 + 3 * j] = 1
+    assert head(x_cm, roi)[0][0, 2] < 0.5
+
+
+def test_feat_slice_reads_its_channels_only():
+    head = _bbox_head(in_channels=16, feat_slice=(8, 16))
+    assert head.conv_cls.in_channels == 8
+    x = torch.randn(2, 16, 4, 6)
+    out = head(x, _rois())
+    x2 = x.clone()
+    x2[:, :8] = torch.randn(2, 8, 4, 6)  # the RPN's half does not matter
+    torch.testing.assert_close(head(x2, _rois()), out)
+    with pytest.raises(ValueError, match='feat_slice'):
+        _bbox_head(in_channels=16, feat_slice=(8, 20))
+
+
+def test_deformable_head_matches_the_pooling_it_composes():
+    head = _bbox_head(deformable=True, sample_per_part=2)
+    assert head.conv_cls_offset.out_channels == 9 * 2 * 5
+    assert head.conv_reg_offset.out_channels == 9 * 2
+    # offsets start at zero (published initialisation)
+    assert head.conv_cls_offset.weight.abs().max() == 0
+    torch.nn.init.normal_(head.conv_cls_offset.weight, std=0.1)
+    torch.nn.init.normal_(head.conv_reg_offset.weight, std=0.1)
+    x = torch.randn(2, 16, 4, 6)
+    pool = head.ps_roi_pool
+    cls_off = pool(head.conv_cls_offset(x), _rois())
+    reg_off = pool(head.conv_reg_offset(x), _rois())
+    assert cls_off.shape == (3, 10, 3, 3) and reg_off.shape == (3, 2, 3, 3)
+    cls_score, bbox_pred = head(x, _rois())
+    torch.testing.assert_close(cls_score, pool(head.conv_cls(x), _rois(), cls_off).mean(dim=(2, 3)))
+    torch.testing.assert_close(bbox_pred, pool(head.conv_reg(x), _rois(), reg_off).mean(dim=(2, 3)))
+    cls_score.sum().backward()
+    assert head.conv_cls_offset.weight.grad.abs().sum() > 0

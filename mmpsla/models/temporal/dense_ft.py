@@ -14,9 +14,10 @@ from .transform_net import TransformNet
 class DenseFT(nn.Module):
     """Produces a non-key frame's feature from its F_l and the temporal feature F_t.
 
-    q = TransformNet(F_l); F̂ = align(q, F_t); with the Quality Net,
-    (Ŵ, W) = QualityNet(F̂, q) and the output is Ŵ·F̂ + W·q, otherwise F̂ (the paper's
-    method (a)/(b)).
+    q = TransformNet(F_l); F̂ = align(q, F_t); with the Quality Net the propagated feature
+    is fused "with the low-level features F_l" (paper Sec. 3.4): (Ŵ, W) = QualityNet(F̂, F_l)
+    and the output is Ŵ·F̂ + W·F_l. ``quality_input='transform'`` fuses with q instead.
+    Without the Quality Net the output is F̂ (the paper's method (a)/(b)).
 
     Args:
         in_channels (int): Channels of F_l. Defaults to 1024.
@@ -27,6 +28,11 @@ class DenseFT(nn.Module):
             Defaults to ``PSLAAlign`` (256 filters, d = 4).
         use_quality_net (bool): Fuse with the Quality Net. Defaults to True.
         quality_channels (Sequence[int]): Quality Net hidden channels. Defaults to (256, 16).
+        quality_input (str): What the Quality Net fuses with the propagated feature:
+            ``'low'`` (F_l, the paper's wording; needs ``in_channels == out_channels``) or
+            ``'transform'`` (the Transform Net's output). Defaults to ``'low'``.
+        transform_shortcut (bool): The Transform Net's residual shortcut ("bottleneck
+            block", Sec. 3.5). Defaults to True.
     """
 
     def __init__(
@@ -37,14 +43,26 @@ class DenseFT(nn.Module):
         align: Optional[dict] = None,
         use_quality_net: bool = True,
         quality_channels: Sequence[int] = (256, 16),
+        quality_input: str = 'low',
+        transform_shortcut: bool = True,
     ) -> None:
         super().__init__()
+        if quality_input not in ('low', 'transform'):
+            raise ValueError(f"quality_input must be 'low' or 'transform', got {quality_input!r}")
+        if use_quality_net and quality_input == 'low' and in_channels != out_channels:
+            raise ValueError(
+                f"quality_input='low' fuses F_l ({in_channels} channels) with the propagated "
+                f"feature ({out_channels}); set quality_input='transform' or equal channels"
+            )
+        self.quality_input = quality_input
         if len(transform_channels) != 2:
             raise ValueError(f'transform_channels must have 2 entries, got {transform_channels!r}')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.use_quality_net = use_quality_net
-        self.transform_net = TransformNet(in_channels, out_channels, *transform_channels)
+        self.transform_net = TransformNet(
+            in_channels, out_channels, *transform_channels, shortcut=transform_shortcut
+        )
         align = dict(align or {'type': 'PSLAAlign', 'embed_channels': 256, 'max_displacement': 4})
         align.setdefault('in_channels', out_channels)
         self.align = MODELS.build(align)
@@ -68,12 +86,13 @@ class DenseFT(nn.Module):
         weights = None
         out = aligned
         if self.quality_net is not None:
-            weights = self.quality_net(aligned, query)
-            out = weights[0] * aligned + weights[1] * query
+            detail = low_feat if self.quality_input == 'low' else query
+            weights = self.quality_net(aligned, detail)
+            out = weights[0] * aligned + weights[1] * detail
         return (out, weights) if return_weights else out
 
     def extra_repr(self) -> str:
         return (
             f'in_channels={self.in_channels}, out_channels={self.out_channels}, '
-            f'use_quality_net={self.use_quality_net}'
+            f'use_quality_net={self.use_quality_net}, quality_input={self.quality_input!r}'
         )

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mmpsla.models.necks import RFU, DenseFT, FusionWeightNet
+from mmpsla.models.temporal import RFU, DenseFT, FusionWeightNet
 
 ALIGN = {'type': 'PSLAAlign', 'embed_channels': 4, 'max_displacement': 2}
 
@@ -61,6 +61,8 @@ def test_dense_ft(use_quality_net):
         align=ALIGN,
         use_quality_net=use_quality_net,
         quality_channels=(8, 4),
+        quality_input='transform',
+        transform_shortcut=False,
     )
     _randomise(dft)
     low = torch.randn(2, 5, 4, 6, requires_grad=True)
@@ -83,3 +85,38 @@ def test_dense_ft(use_quality_net):
         (4, (3, 3)),
         (6, (3, 3)),
     ]
+
+
+def test_dense_ft_paper_reading_fuses_with_f_low_and_has_a_shortcut():
+    dft = DenseFT(in_channels=6, out_channels=6, transform_channels=(3, 4), align=ALIGN)
+    assert dft.quality_input == 'low' and dft.transform_net.shortcut
+    assert dft.transform_net.projection is None  # identity shortcut: 6 -> 6 channels
+    _randomise(dft)
+    low, temporal = torch.randn(2, 6, 4, 6), torch.randn(2, 6, 4, 6)
+    out, (w_hat, w) = dft(low, temporal, return_weights=True)
+    net = dft.transform_net
+    residual = net[4](net[3](net[2](net[1](net[0](low)))))
+    query = (residual + low).relu()  # Sec. 3.5: a bottleneck block
+    torch.testing.assert_close(net(low), query)
+    aligned = dft.align(query, temporal)
+    torch.testing.assert_close(w_hat, dft.quality_net(aligned, low)[0])
+    torch.testing.assert_close(out, w_hat * aligned + w * low)  # Sec. 3.4: "fuse with F_l"
+
+
+def test_dense_ft_option_errors_and_projection_shortcut():
+    with pytest.raises(ValueError, match="quality_input='low'"):
+        DenseFT(in_channels=5, out_channels=6, transform_channels=(3, 4), align=ALIGN)
+    with pytest.raises(ValueError, match='quality_input must be'):
+        DenseFT(in_channels=6, out_channels=6, align=ALIGN, quality_input='high')
+    dft = DenseFT(
+        in_channels=5,
+        out_channels=6,
+        transform_channels=(3, 4),
+        align=ALIGN,
+        quality_input='transform',
+    )
+    net = dft.transform_net
+    assert net.projection.in_channels == 5 and net.projection.out_channels == 6
+    low = torch.randn(1, 5, 3, 3)
+    residual = net[4](net[3](net[2](net[1](net[0](low)))))
+    torch.testing.assert_close(net(low), (residual + net.projection(low)).relu())

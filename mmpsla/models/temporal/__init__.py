@@ -1,4 +1,5 @@
-"""Necks: RFU (Update Net) and DenseFT (Transform Net + Quality Net)."""
+"""Temporal modules of PSLA: RFU (Update Net, Sec. 3.3) and DenseFT (Transform Net +
+Quality Net, Sec. 3.4). Registry type names (``RFU``, ``DenseFT``) are unchanged."""
 
 from .dense_ft import DenseFT
 from .fusion_weight_net import FusionWeightNet
