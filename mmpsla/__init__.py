@@ -18,6 +18,6 @@ HAS_OPENMMLAB = importlib.util.find_spec('mmdet') is not None
 if HAS_OPENMMLAB:
     # Registers every module; `utils` also allow-lists mmengine checkpoint types for
     # torch.load(weights_only=True).
-    from . import apis, datasets, evaluation, models, utils  # noqa: F401
+    from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
 
 __all__ = ['__version__', 'HAS_OPENMMLAB']

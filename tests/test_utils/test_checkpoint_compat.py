@@ -58,6 +58,9 @@ def _runner(work_dir, max_iters, resume=False, load_from=None):
             logger=dict(type='LoggerHook', interval=1),
         ),
         randomness=dict(seed=0),
+        # mmpsla's scope: a Runner without one makes 'mmengine' the current default scope
+        # for the rest of the session, and later MODELS.build calls look there
+        default_scope='mmdet',
         resume=resume,
         load_from=load_from,
         experiment_name=f'exp_{max_iters}_{int(resume)}',
@@ -114,3 +117,16 @@ def test_restricted_getattr_resolves_only_statistics_methods():
     with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
         history_buffer_method(HistoryBuffer, '__init__')
     assert history_buffer_method(HistoryBuffer, 'mean') is HistoryBuffer.mean
+
+
+def test_disallowed_type_is_not_reported_as_a_damaged_file(tmp_path):
+    """A complete checkpoint with a type outside the allow-list keeps torch's own error."""
+    from mmengine.runner import CheckpointLoader
+
+    from mmpsla.utils import CheckpointLoadError
+
+    path = tmp_path / 'other_type.pth'
+    torch.save({'meta': _Points()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='Unsupported global') as info:
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not isinstance(info.value, CheckpointLoadError)

@@ -1,0 +1,4 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .main_process_logger_hook import MainProcessLoggerHook
+
+__all__ = ['AtomicCheckpointHook', 'MainProcessLoggerHook']
