@@ -1,6 +1,6 @@
 """Attention over a fixed set of local offsets (shared by PSLA, DensePSLA, MatchTrans)."""
 
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -34,8 +34,15 @@ class LocalOffsetAlign(BaseAlign):
         super().__init__(in_channels=in_channels, embed_channels=embed_channels, **kwargs)
         if self.normalize not in ('softmax', 'sum'):
             raise ValueError(f'normalize must be "softmax" or "sum", got {self.normalize!r}')
-        self.max_displacement = _check_displacement(max_displacement)
-        offsets = type(self).offset_set(self.max_displacement)
+        # the offset set checks that d is a non-negative int (mmpsla.ops); an align module
+        # also needs d >= 1: with d = 0 it would copy the reference feature unaligned
+        offsets = type(self).offset_set(max_displacement)
+        if max_displacement < 1:
+            raise ValueError(
+                f'max_displacement must be >= 1 for {type(self).__name__}, got '
+                f'{max_displacement!r} (d = 0 keeps only the (0, 0) offset: no alignment)'
+            )
+        self.max_displacement = max_displacement
         self.register_buffer('offsets', offsets.to(torch.long), persistent=False)
 
     def forward(self, query_feat: Tensor, ref_feat: Tensor, return_weights: bool = False):
@@ -59,9 +66,3 @@ class LocalOffsetAlign(BaseAlign):
             f'{super().extra_repr()}, max_displacement={self.max_displacement}, '
             f'num_offsets={self.offsets.shape[0]}, normalize={self.normalize!r}'
         )
-
-
-def _check_displacement(max_displacement: Optional[int]) -> int:
-    if not isinstance(max_displacement, int) or max_displacement < 1:
-        raise ValueError(f'max_displacement must be an int >= 1, got {max_displacement!r}')
-    return max_displacement
