@@ -4,49 +4,21 @@ import os
 
 import pytest
 import torch
-import torch.nn as nn
+from fixtures.tiny_runner import Points, Regressor
 from mmengine.fileio import LocalBackend
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import mmpsla  # noqa: F401  (registers the hooks)
 from mmpsla.engine.hooks.atomic_checkpoint_hook import RNG_STATES_KEY
 
 
-class _NoisyRegressor(BaseModel):
-    """A linear model whose loss draws torch random numbers (like RoI sampling does)."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(3, 1)
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        keep = torch.rand(inputs.shape[0]) > 0.3  # random subset, as a sampler would
-        keep[0] = True
-        pred = self.linear(inputs[keep, :3]).squeeze(1)
-        if mode == 'loss':
-            return dict(loss=((pred - inputs[keep, 3]) ** 2).mean())
-        return pred
-
-
-class _Points(Dataset):
-    def __len__(self):
-        return 64
-
-    def __getitem__(self, idx):
-        gen = torch.Generator().manual_seed(idx)
-        x = torch.randn(3, generator=gen)
-        return dict(inputs=torch.cat([x, (x.sum() * 2).view(1)]))
-
-
 def _runner(work_dir, max_iters, resume=False, max_keep_ckpts=1):
     torch.manual_seed(0)
     return Runner(
-        model=_NoisyRegressor(),
+        model=Regressor(noisy=True),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=_Points(),
+            dataset=Points(64),
             sampler=dict(type='DefaultSampler', shuffle=True, seed=1),
             batch_size=8,
             collate_fn=dict(type='default_collate'),

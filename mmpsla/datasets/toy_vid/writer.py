@@ -13,7 +13,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np
@@ -35,17 +35,17 @@ def _make_split(
     out_dir: str,
     split: str,
     num_videos: int,
-    num_frames: int,
     rng: np.random.Generator,
-    width: int,
-    height: int,
-    num_objects_range: Sequence[int],
-    size_range: Sequence[int],
-    degraded_fraction: float,
-    jpeg_quality: int,
+    params: dict,
     progress: bool,
 ) -> dict:
-    """Render and write the frames of one split; return its CocoVID dict."""
+    """Render and write the frames of one split; return its CocoVID dict.
+
+    ``params`` holds the generator's arguments as recorded in the JSON (``num_frames``,
+    ``width``, ``height``, ``num_objects_range``, ``size_range``, ``degraded_fraction``,
+    ``jpeg_quality``).
+    """
+    num_frames, width, height = params['num_frames'], params['width'], params['height']
     categories = [{'id': i + 1, 'name': name} for i, name in enumerate(TOY_CLASSES)]
     videos, images, annotations = [], [], []
     instance_offset = 0
@@ -66,14 +66,15 @@ def _make_split(
             num_frames,
             width,
             height,
-            num_objects_range,
-            size_range,
-            degraded_fraction,
+            params['num_objects_range'],
+            params['size_range'],
+            params['degraded_fraction'],
         )
         for frame_id, frame in enumerate(frames):
             file_name = f'{split}/{video_name}/{frame_id:06d}.jpg'
             path = osp.join(out_dir, 'Data', file_name)
-            if not cv2.imwrite(path, frame.image, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]):
+            quality = [cv2.IMWRITE_JPEG_QUALITY, params['jpeg_quality']]
+            if not cv2.imwrite(path, frame.image, quality):
                 raise OSError(f'could not write the toy frame {path} (disk full or read-only?)')
             image_id = len(images) + 1
             images.append(
@@ -123,42 +124,33 @@ def _make_split(
     }
 
 
-def _check_arguments(
-    out_dir,
-    num_train_videos,
-    num_val_videos,
-    num_frames,
-    width,
-    height,
-    num_objects_range,
-    size_range,
-    degraded_fraction,
-    jpeg_quality,
-) -> None:
-    """Raise ``TypeError`` / ``ValueError`` naming the bad argument and its valid range."""
+def _check_arguments(out_dir, options: dict) -> None:
+    """Raise ``TypeError`` / ``ValueError`` naming the bad argument and its valid range.
+
+    ``options`` maps :func:`make_toy_vid`'s size arguments to their values.
+    """
     if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
         raise TypeError(f'out_dir must be a folder path, got {out_dir!r}')
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise NotADirectoryError(f'out_dir {out_dir} is a file; pass a folder (--out)')
-    for name, value in (
-        ('num_train_videos', num_train_videos),
-        ('num_val_videos', num_val_videos),
-        ('num_frames', num_frames),
-        ('width', width),
-        ('height', height),
-        ('jpeg_quality', jpeg_quality),
-    ):
+    for name in ('num_train_videos', 'num_val_videos', 'num_frames', 'width', 'height'):
+        value = options[name]
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f'{name} must be an int, got {value!r}')
+    num_frames, width, height = options['num_frames'], options['width'], options['height']
+    size_range, num_objects_range = options['size_range'], options['num_objects_range']
+    degraded_fraction, jpeg_quality = options['degraded_fraction'], options['jpeg_quality']
     if num_frames < 4:
         raise ValueError(f'num_frames must be >= 4, got {num_frames}')
-    if num_train_videos < 1 or num_val_videos < 1:
+    if options['num_train_videos'] < 1 or options['num_val_videos'] < 1:
         raise ValueError(
             'num_train_videos and num_val_videos must be >= 1, got '
-            f'{num_train_videos} and {num_val_videos}'
+            f"{options['num_train_videos']} and {options['num_val_videos']}"
         )
     if not 0 <= degraded_fraction <= 0.6:
         raise ValueError(f'degraded_fraction must be in [0, 0.6], got {degraded_fraction}')
+    if isinstance(jpeg_quality, bool) or not isinstance(jpeg_quality, (int, np.integer)):
+        raise TypeError(f'jpeg_quality must be an int, got {jpeg_quality!r}')
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f'jpeg_quality must be in [1, 100], got {jpeg_quality}')
     if size_range[0] < 6 or size_range[1] < size_range[0]:
@@ -212,32 +204,26 @@ def make_toy_vid(
     Returns:
         dict: ``{'train': stats, 'val': stats}`` from :func:`vid_statistics`.
     """
-    _check_arguments(
-        out_dir,
-        num_train_videos,
-        num_val_videos,
-        num_frames,
-        width,
-        height,
-        num_objects_range,
-        size_range,
-        degraded_fraction,
-        jpeg_quality,
+    options = dict(
+        num_train_videos=num_train_videos,
+        num_val_videos=num_val_videos,
+        num_frames=num_frames,
+        width=width,
+        height=height,
+        num_objects_range=num_objects_range,
+        size_range=size_range,
+        degraded_fraction=degraded_fraction,
+        jpeg_quality=jpeg_quality,
     )
+    _check_arguments(out_dir, options)
     out_dir = str(out_dir)
-    params = {
-        'version': GENERATOR_VERSION,
-        'seed': int(seed),
-        'num_train_videos': int(num_train_videos),
-        'num_val_videos': int(num_val_videos),
-        'num_frames': int(num_frames),
-        'width': int(width),
-        'height': int(height),
-        'num_objects_range': [int(v) for v in num_objects_range],
-        'size_range': [int(v) for v in size_range],
-        'degraded_fraction': float(degraded_fraction),
-        'jpeg_quality': int(jpeg_quality),
-    }
+    # recorded in the JSON (in this order): a later call with the same values reuses the set
+    params = {'version': GENERATOR_VERSION, 'seed': int(seed)}
+    for name, value in options.items():
+        if name.endswith('_range'):
+            params[name] = [int(v) for v in value]
+        else:
+            params[name] = float(value) if name == 'degraded_fraction' else int(value)
     os.makedirs(out_dir, exist_ok=True)
     with FileLock(osp.join(out_dir, LOCK_NAME)):
         return _generate_locked(out_dir, params, overwrite, progress)
@@ -282,20 +268,8 @@ def _generate_locked(out_dir: str, params: dict, overwrite: bool, progress: bool
     num_videos = {'train': params['num_train_videos'], 'val': params['num_val_videos']}
     stats = {}
     for split, ann_file in split_files.items():
-        coco_vid = _make_split(
-            out_dir,
-            split,
-            num_videos[split],
-            params['num_frames'],
-            np.random.default_rng(split_seeds[split]),
-            params['width'],
-            params['height'],
-            params['num_objects_range'],
-            params['size_range'],
-            params['degraded_fraction'],
-            params['jpeg_quality'],
-            progress,
-        )
+        rng = np.random.default_rng(split_seeds[split])
+        coco_vid = _make_split(out_dir, split, num_videos[split], rng, params, progress)
         coco_vid['info'] = {'description': f'mmpsla toy VID ({split})', 'toy_vid_params': params}
         atomic_dump_json(coco_vid, ann_file)
         stats[split] = vid_statistics(coco_vid)
