@@ -45,9 +45,10 @@ def _first_frame(root, split='val'):
     [
         (lambda p: p.write_bytes(b'\x00garbage, not a JPEG' * 20), 'not a decodable image'),
         (lambda p: p.write_bytes(b''), 'empty'),
+        (lambda p: p.write_bytes(p.read_bytes()[:-64]), 'not a decodable image'),
         (lambda p: p.unlink(), 'does not exist'),
     ],
-    ids=['corrupt', 'empty', 'missing'],
+    ids=['corrupt', 'empty', 'truncated', 'missing'],
 )
 @pytest.mark.parametrize('split', ['val', 'train'])
 def test_unreadable_frame_names_the_file(damaged, damage, reason, split):
