@@ -38,18 +38,30 @@ HEAD_NOTE = (
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='fps and parameter count of a video detector')
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', default=None)
-    parser.add_argument('--warmup', type=int, default=10)
-    parser.add_argument('--max-frames', type=int, default=None)
-    parser.add_argument('--params-only', action='store_true')
+    parser.add_argument('config', help='config file (.py)')
+    parser.add_argument('--checkpoint', default=None, help='weights to load (.pth)')
+    parser.add_argument('--warmup', type=int, default=10, help='frames not timed (>= 0)')
+    parser.add_argument('--max-frames', type=int, default=None, help='frames to time (>= 1)')
+    parser.add_argument('--params-only', action='store_true', help='count parameters only')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         default=None,
         help='key=value overrides (mmengine DictAction syntax)',
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.config):
+        parser.error(f'config file not found: {args.config} (e.g. configs/toy/psla_c_toy.py)')
+    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
+        parser.error(
+            f'--checkpoint file not found: {args.checkpoint} (give a .pth file, or leave '
+            '--checkpoint out to time randomly initialised weights)'
+        )
+    if args.warmup < 0:
+        parser.error(f'--warmup must be >= 0 frames, got {args.warmup}')
+    if args.max_frames is not None and args.max_frames < 1:
+        parser.error(f'--max-frames must be >= 1, got {args.max_frames} (or leave it out: all)')
+    return args
 
 
 def parameter_report(model, config_name: str) -> str:

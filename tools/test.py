@@ -27,9 +27,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
-    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
-        raise ValueError(f'--out must be a .pkl file, got {args.out}')
+        what = 'is a folder, not a file' if osp.isdir(args.checkpoint) else 'not found'
+        raise FileNotFoundError(
+            f'checkpoint file {what}: {args.checkpoint} (give the .pth file a training run '
+            "saved, e.g. work_dirs/psla_c_toy/iter_1500.pth; the work dir's last_checkpoint "
+            'names the newest)'
+        )
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out} (e.g. --out results.pkl)')
+        if osp.isdir(args.out):
+            raise IsADirectoryError(f'--out {args.out} is a folder; give a file name ending .pkl')
     cfg = load_run_config(args)
     cfg.load_from = args.checkpoint
     return cfg

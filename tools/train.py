@@ -45,17 +45,38 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise ValueError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
+            raise ValueError(
+                '--auto-scale-lr needs auto_scale_lr.base_batch_size in the config; add it '
+                '(e.g. --cfg-options auto_scale_lr.base_batch_size=8) or drop --auto-scale-lr'
+            )
         cfg.auto_scale_lr.enable = True
+    check_train_length(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
         if not osp.isfile(args.resume):
-            raise FileNotFoundError(f'--resume checkpoint not found: {args.resume}')
+            raise FileNotFoundError(
+                f'--resume checkpoint not found: {args.resume} (give a .pth file, or --resume '
+                'alone to continue from the latest checkpoint of the work dir)'
+            )
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
+
+
+def check_train_length(cfg: Config) -> None:
+    """Refuse a ``train_cfg.max_iters`` / ``max_epochs`` that is not a positive int."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_iters', 'max_epochs'):
+        value = train_cfg.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f'train_cfg.{key} must be a positive int, got {value!r}; '
+                f'set it with e.g. --cfg-options train_cfg.{key}=100'
+            )
 
 
 def main(argv=None) -> None:

@@ -4,11 +4,16 @@
 #   custom_imports = dict(imports=['mmpsla'], allow_failed_imports=False)
 # (dataset bases set them too; mmengine refuses the same key in two bases).
 
+# MainProcessLoggerHook / AtomicCheckpointHook (mmpsla.engine): mmengine's LoggerHook and
+# CheckpointHook, except that in a distributed run the test metrics JSON is written by
+# rank 0 alone, and checkpoints and `last_checkpoint` are written atomically (a run killed
+# while saving keeps its previous checkpoint) with every rank's random state for an exact
+# --resume.
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    logger=dict(type='MainProcessLoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=3),
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='TrackVisualizationHook', draw=False),
 )
@@ -16,7 +21,8 @@ default_hooks = dict(
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
+    # timeout (s): a collective that waits longer (e.g. for a dead process) raises
+    dist_cfg=dict(backend='nccl', timeout=1800),
 )
 
 vis_backends = [dict(type='LocalVisBackend')]

@@ -24,7 +24,7 @@ def vid_statistics(coco_vid: dict) -> Dict[str, float]:
     """Statistics of a CocoVID dict (ours, the toy set's or ImageNet VID's).
 
     Args:
-        coco_vid (dict): Parsed CocoVID JSON (contract 5).
+        coco_vid (dict): Parsed CocoVID JSON (``videos``, ``images``, ``annotations``).
 
     Returns:
         dict: ``videos``, ``frames``, ``objects`` (distinct instances), ``boxes``

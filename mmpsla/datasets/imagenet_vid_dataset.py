@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import os.path as osp
 from collections import defaultdict
 from typing import Any, List
 
+import cv2
 import mmengine
+import numpy as np
 from mmdet.datasets import BaseVideoDataset
 from mmdet.datasets.transforms import BaseFrameSample
 from mmdet.registry import DATASETS
@@ -15,10 +18,69 @@ from mmengine.logging import print_log
 
 from .vid_classes import VID_CLASSES
 
+#: Fields every record of a CocoVID list needs (others are optional).
+REQUIRED_FIELDS = {
+    'images': ('id', 'file_name', 'width', 'height'),
+    'annotations': ('id', 'image_id', 'category_id', 'bbox'),
+    'categories': ('id', 'name'),
+}
+_FORMAT_HINT = (
+    'CocoVID JSON is a dict with lists "videos", "images" (id, video_id, frame_id, '
+    'file_name, width, height), "annotations" (id, image_id, category_id, bbox [x, y, w, h], '
+    'instance_id) and "categories" (id, name); write it with '
+    'tools/dataset_converters/imagenet2coco_vid.py or tools/make_toy_vid.py'
+)
+
+
+class FrameReadError(OSError):
+    """A frame of a dataset is missing, empty or not a decodable image."""
+
+
+def check_cocovid(coco_vid: Any, ann_file: str) -> None:
+    """Raise ``ValueError`` naming ``ann_file`` if ``coco_vid`` is not CocoVID-shaped.
+
+    Checks the top-level lists and the fields each record needs (:data:`REQUIRED_FIELDS`);
+    the error names the list, the first bad record and the format.
+    """
+    if not isinstance(coco_vid, dict):
+        raise ValueError(
+            f'{ann_file} is not CocoVID JSON: its top level is a {type(coco_vid).__name__}, '
+            f'not a dict. {_FORMAT_HINT}'
+        )
+    for key, fields in REQUIRED_FIELDS.items():
+        records = coco_vid.get(key)
+        if not isinstance(records, list):
+            raise ValueError(f"{ann_file} is not CocoVID JSON: no '{key}' list. {_FORMAT_HINT}")
+        for index, record in enumerate(records):
+            missing = [f for f in fields if not isinstance(record, dict) or f not in record]
+            if missing:
+                raise ValueError(
+                    f'{ann_file} is not CocoVID JSON: {key}[{index}] lacks {missing} '
+                    f'(got {str(record)[:120]}). {_FORMAT_HINT}'
+                )
+
+
+def unreadable_image(path: str) -> str | None:
+    """Why the image file ``path`` cannot be used as a frame, or None if it decodes.
+
+    Only local paths are checked (None for URIs).
+    """
+    if '://' in path:
+        return None
+    if not osp.isfile(path):
+        return 'the file does not exist'
+    with open(path, 'rb') as f:
+        data = f.read()
+    if not data:
+        return 'the file is empty (0 bytes)'
+    if cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is None:
+        return f'the file ({len(data)} bytes) is not a decodable image'
+    return None
+
 
 @DATASETS.register_module()
 class ImagenetVIDDataset(BaseVideoDataset):
-    """ImageNet VID / DET dataset from a CocoVID JSON (contract 5).
+    """ImageNet VID / DET dataset from a CocoVID JSON (see :func:`check_cocovid`).
 
     One dataset item is one video; its ``images`` are sorted by ``frame_id`` so that a
     frame's position in the video is its temporal index. A DET image is a one-frame video
@@ -52,6 +114,18 @@ class ImagenetVIDDataset(BaseVideoDataset):
     METAINFO = {'classes': VID_CLASSES}
 
     def __init__(self, *args, only_vid_train_frames: bool = False, **kwargs) -> None:
+        name = type(self).__name__
+        if not isinstance(only_vid_train_frames, bool):
+            raise TypeError(
+                f'{name}: only_vid_train_frames must be True or False, '
+                f'got {only_vid_train_frames!r}'
+            )
+        ann_file = kwargs.get('ann_file', args[0] if args else '')
+        if not isinstance(ann_file, (str, os.PathLike)):
+            raise TypeError(
+                f'{name}: ann_file must be the path of a CocoVID JSON (a str, e.g. '
+                f"'annotations/train.json'), got {ann_file!r}"
+            )
         self.only_vid_train_frames = only_vid_train_frames
         super().__init__(*args, **kwargs)
 
@@ -66,14 +140,22 @@ class ImagenetVIDDataset(BaseVideoDataset):
                 'tools/dataset_converters/imagenet2coco_vid.py)'
             )
         with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
-            coco_vid = mmengine.load(local_path)
-        for key in ('images', 'annotations', 'categories'):
-            if key not in coco_vid:
-                raise ValueError(f"{self.ann_file} is not CocoVID JSON: no '{key}' list")
+            try:
+                coco_vid = mmengine.load(local_path, file_format='json')
+            except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+                raise ValueError(
+                    f'{self.ann_file} is not CocoVID JSON: it does not parse as JSON ({err}). '
+                    f'{_FORMAT_HINT}'
+                ) from None
+        check_cocovid(coco_vid, self.ann_file)
         name_to_id = {c['name']: c['id'] for c in coco_vid['categories']}
         missing = [n for n in self.metainfo['classes'] if n not in name_to_id]
         if missing:
-            raise ValueError(f'classes {missing} are not categories of {self.ann_file}')
+            raise ValueError(
+                f'classes {missing} are not categories of {self.ann_file} (it has '
+                f'{sorted(name_to_id)[:10]}); use the dataset type made for that file, or '
+                'pass metainfo=dict(classes=...) with its category names'
+            )
         self.cat_ids = [name_to_id[n] for n in self.metainfo['classes']]
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
         self.cat_img_map = defaultdict(list)
@@ -118,10 +200,15 @@ class ImagenetVIDDataset(BaseVideoDataset):
         empty = [f'{vid} ({name})' for vid, name in listed.items() if vid not in videos]
         if empty:
             raise ValueError(
-                f'{self.ann_file}: {len(empty)} video(s) have no images, e.g. {empty[:3]}'
+                f'{self.ann_file}: {len(empty)} video(s) have no images (zero frames: no image '
+                f'has their video_id), e.g. {empty[:3]}; add their frames or remove them from '
+                '"videos"'
             )
         if not videos:
-            raise ValueError(f'{self.ann_file} holds no images')
+            raise ValueError(
+                f'{self.ann_file} holds no images: its "images" list is empty; regenerate it '
+                '(tools/dataset_converters/imagenet2coco_vid.py or tools/make_toy_vid.py)'
+            )
         data_list = []
         for video in videos.values():
             video['images'].sort(key=lambda x: x['frame_id'])
@@ -181,7 +268,32 @@ class ImagenetVIDDataset(BaseVideoDataset):
         return bool(transforms) and isinstance(transforms[0], BaseFrameSample)
 
     def prepare_data(self, idx: Any) -> Any | None:
-        """Run the pipeline on video ``idx`` or frame ``(video_idx, frame_idx)``."""
+        """Run the pipeline on video ``idx`` or frame ``(video_idx, frame_idx)``.
+
+        Raises:
+            FrameReadError: If the pipeline fails and a frame of the video is missing,
+                empty or not a decodable image; the error names the file(s).
+        """
+        try:
+            return self._run_pipeline(idx)
+        except Exception as err:
+            video_idx = idx[0] if isinstance(idx, tuple) else idx
+            bad = [
+                (img['img_path'], why)
+                for img in self.get_data_info(video_idx)['images']
+                if (why := unreadable_image(img['img_path'])) is not None
+            ]
+            if not bad:
+                raise
+            listed = '; '.join(f'{path}: {why}' for path, why in bad[:3])
+            raise FrameReadError(
+                f'{type(self).__name__} ({self.ann_file}): {len(bad)} frame(s) of video '
+                f'{video_idx} cannot be read: {listed}. Restore the file(s) (re-extract or '
+                're-download; for the toy set run tools/make_toy_vid.py --overwrite) '
+                f'or remove them from the annotation file. ({type(err).__name__}: {err})'
+            ) from err
+
+    def _run_pipeline(self, idx: Any) -> Any | None:
         if self.test_mode and isinstance(idx, tuple) and self._pipeline_samples_frames():
             if len(idx) != 2:
                 raise ValueError(f'expected (video_idx, frame_idx), got {idx}')

@@ -9,9 +9,17 @@ selects :class:`CPUDistributedDataParallel` as the model wrapper. The group it s
 destroyed when the process exits: left to interpreter shutdown, gloo's threads could abort
 a finished process ("terminate called without an active exception", exit code -6), which
 torchrun then reports as a failed run.
+
+A run never hangs forever on a dead peer: when a process dies, gloo sees its sockets close
+and the collectives of the others raise at once; for anything that stays silent without
+closing (a stuck or stopped process, a lost network), every collective, and the start-up
+rendezvous, gives up after ``env_cfg.dist_cfg.timeout`` seconds (default
+:data:`DEFAULT_TIMEOUT_S`, torch's own default), as mmengine's ``init_dist`` reads it
+for CUDA runs.
 """
 
 import atexit
+import datetime
 import os
 
 import torch
@@ -19,6 +27,9 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
+
+#: Seconds a gloo collective waits for the other processes before it raises.
+DEFAULT_TIMEOUT_S = 1800
 
 
 @MODEL_WRAPPERS.register_module()
@@ -39,11 +50,15 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     Args:
         cfg: The run's config; its ``model_wrapper_cfg`` is set to
             :class:`CPUDistributedDataParallel` and ``env_cfg.dist_cfg.backend``
-            to ``'gloo'``.
+            to ``'gloo'``; ``env_cfg.dist_cfg.timeout`` (seconds, optional) bounds every
+            collective.
         launcher: The Runner's launcher (``'none'``, ``'pytorch'``, ``'slurm'``...).
 
     Returns:
         True when a CPU process group was started here.
+
+    Raises:
+        ValueError: For another launcher, or a timeout that is not a positive number.
     """
     if launcher == 'none' or torch.cuda.is_available():
         return False
@@ -53,6 +68,12 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
         )
     env_cfg = dict(cfg.get('env_cfg') or {})
     env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
+    timeout = env_cfg['dist_cfg'].get('timeout', DEFAULT_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(
+            f'env_cfg.dist_cfg.timeout must be a positive number of seconds, got {timeout!r}; '
+            'set it with e.g. --cfg-options env_cfg.dist_cfg.timeout=600'
+        )
     cfg.env_cfg = env_cfg
     cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
     if not torch_dist.is_initialized():
@@ -60,6 +81,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
             backend='gloo',
             rank=int(os.environ['RANK']),
             world_size=int(os.environ['WORLD_SIZE']),
+            timeout=datetime.timedelta(seconds=timeout),
         )
         atexit.register(destroy_cpu_process_group)
     return True

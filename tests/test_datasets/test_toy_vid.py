@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mmpsla.datasets import TOY_CLASSES, make_toy_vid, vid_statistics
-from mmpsla.datasets.toy_vid import _degradation_schedule
+from mmpsla.datasets.toy_vid import degradation_schedule
 
 SMALL = dict(num_train_videos=2, num_val_videos=1, num_frames=12, progress=False)
 
@@ -107,7 +107,7 @@ def test_objects_move_and_degraded_frames_lose_detail(tmp_path):
 def test_degradation_schedule_bursts():
     rng = np.random.default_rng(0)
     for _ in range(50):
-        schedule = _degradation_schedule(rng, 40, 0.3)
+        schedule = degradation_schedule(rng, 40, 0.3)
         flags = [s is not None for s in schedule]
         assert 0 < sum(flags) < 40 and abs(sum(flags) - 12) <= 1
         runs, length = [], 0
@@ -122,7 +122,7 @@ def test_degradation_schedule_bursts():
         for i in range(1, 40):
             if flags[i] and flags[i - 1]:
                 assert schedule[i] == schedule[i - 1]
-    assert _degradation_schedule(rng, 40, 0.0) == [None] * 40
+    assert degradation_schedule(rng, 40, 0.0) == [None] * 40
 
 
 def test_idempotent_overwrite_and_bad_arguments(tmp_path):

@@ -33,3 +33,33 @@ def test_cli_writes_dataset_and_prints_statistics(tmp_path):
         make_toy_vid.main(args + ['--frames', '8', '--no-progress'])
     assert make_toy_vid.main(args + ['--frames', '8', '--overwrite', '--no-progress']) == 0
     assert len(json.loads((out / 'annotations' / 'train.json').read_text())['images']) == 16
+
+
+def test_two_generators_started_at_once_make_one_valid_set(tmp_path):
+    """Two processes on one folder: one generates, the other waits and reuses the set."""
+    out, reference = tmp_path / 'shared', tmp_path / 'reference'
+    # with progress output: the process that reuses the set says so on stdout
+    args = ['--seed', '2', '--train-videos', '4', '--val-videos', '2', '--frames', '25']
+    script = str(REPO / 'tools' / 'make_toy_vid.py')
+    procs = [
+        subprocess.Popen(
+            [sys.executable, script, '--out', str(out), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    reused = [o for o, _ in outputs if 'already holds this toy dataset' in o]
+    assert len(reused) == 1, outputs  # exactly one of them generated
+    subprocess.run([sys.executable, script, '--out', str(reference), *args], check=True,
+                   capture_output=True)  # fmt: skip
+    for split in ('train', 'val'):
+        shared = (out / 'annotations' / f'{split}.json').read_bytes()
+        assert shared == (reference / 'annotations' / f'{split}.json').read_bytes()
+        for img in json.loads(shared)['images']:
+            frame = (out / 'Data' / img['file_name']).read_bytes()
+            assert frame == (reference / 'Data' / img['file_name']).read_bytes()
+    assert not list(out.glob('annotations/.*.tmp-*'))  # no temporary file left behind

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+WRITE_AUDIT = REPO / 'tests' / 'fixtures' / 'write_audit'
 
 
 def _free_port() -> str:
@@ -19,11 +21,23 @@ def _free_port() -> str:
         return str(sock.getsockname()[1])
 
 
-def _run(cmd, **kwargs):
+def _run(cmd, audit_dir=None, **kwargs):
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', PORT=_free_port())
+    if audit_dir is not None:  # log every file each torchrun worker writes
+        audit_dir.mkdir(parents=True, exist_ok=True)
+        env['MMPSLA_WRITE_AUDIT_DIR'] = str(audit_dir)
+        env['PYTHONPATH'] = os.pathsep.join([str(WRITE_AUDIT), env.get('PYTHONPATH', '')])
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
+
+
+def _written(audit_dir: Path, rank: int, under: Path) -> list:
+    """Files under ``under`` that worker ``rank`` opened for writing or renamed onto."""
+    log = audit_dir / f'rank{rank}.log'
+    assert log.is_file(), f'worker {rank} left no audit log: {sorted(audit_dir.iterdir())}'
+    lines = [line.split(' ', 1) for line in log.read_text().splitlines()]
+    return [(op, path) for op, path in lines if path.startswith(str(under))]
 
 
 def _metrics(work_dir: Path) -> dict:
@@ -52,8 +66,10 @@ def test_bad_arguments_fail_clearly(tmp_path, tool):
 def test_dist_train_then_single_and_dist_test_agree(tmp_path, tiny_toy_root, write_toy_config):
     config = write_toy_config(tmp_path, 'toy/psla_c_toy.py', tiny_toy_root, max_iters=2)
     work_dir = tmp_path / 'work'
+    train_audit = tmp_path / 'audit_train'
     train = _run(
         ['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir', str(work_dir)],
+        audit_dir=train_audit,
         timeout=600,
     )
     checkpoint = work_dir / 'iter_2.pth'
@@ -61,6 +77,9 @@ def test_dist_train_then_single_and_dist_test_agree(tmp_path, tiny_toy_root, wri
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log
     assert "model_wrapper_cfg = dict(type='CPUDistributedDataParallel')" in log
+    # one writer: rank 0 wrote the log, config, scalars and checkpoint; rank 1 nothing
+    assert _written(train_audit, 1, tmp_path) == []
+    assert ('rename', str(checkpoint)) in _written(train_audit, 0, tmp_path)
 
     single_dir, dist_dir = tmp_path / 'test_single', tmp_path / 'test_dist'
     out = tmp_path / 'predictions.pkl'
@@ -78,6 +97,7 @@ def test_dist_train_then_single_and_dist_test_agree(tmp_path, tiny_toy_root, wri
         timeout=600,
     )
     assert out.is_file() and out.stat().st_size > 0
+    dist_out, test_audit = tmp_path / 'predictions_dist.pkl', tmp_path / 'audit_test'
     _run(
         [
             'bash',
@@ -87,9 +107,20 @@ def test_dist_train_then_single_and_dist_test_agree(tmp_path, tiny_toy_root, wri
             '2',
             '--work-dir',
             str(dist_dir),
+            '--out',
+            str(dist_out),
         ],
+        audit_dir=test_audit,
         timeout=600,
     )
+    # mmengine's LoggerHook wrote the metrics JSON from both ranks at once (a corrupt file
+    # under load); now rank 1 writes nothing and rank 0 writes the metrics file once
+    assert _written(test_audit, 1, tmp_path) == []
+    (metrics_file,) = dist_dir.glob('*/*.json')
+    assert _written(test_audit, 0, tmp_path).count(('rename', str(metrics_file))) == 1
+    json.loads(metrics_file.read_text())  # one valid JSON document
+    with open(out, 'rb') as f_single, open(dist_out, 'rb') as f_dist:
+        assert len(pickle.load(f_dist)) == len(pickle.load(f_single))
     single, dist = _metrics(single_dir), _metrics(dist_dir)
     assert 'vid/mAP' in single
     # Videos are split between the two processes; the gathered metric must be identical.

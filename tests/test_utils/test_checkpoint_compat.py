@@ -7,45 +7,21 @@ import subprocess
 
 import pytest
 import torch
-import torch.nn as nn
+from fixtures.tiny_runner import Points, Regressor
 from mmengine.logging import HistoryBuffer
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import mmpsla  # noqa: F401  (installs the allow-list)
 from mmpsla.utils import history_buffer_method
 
 
-class _Regressor(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(3, 1)
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        pred = self.linear(inputs[:, :3])
-        if mode == 'loss':
-            return dict(loss=((pred.squeeze(1) - inputs[:, 3]) ** 2).mean())
-        return pred
-
-
-class _Points(Dataset):
-    def __len__(self):
-        return 16
-
-    def __getitem__(self, idx):
-        gen = torch.Generator().manual_seed(idx)
-        x = torch.randn(3, generator=gen)
-        return dict(inputs=torch.cat([x, (x.sum() * 2).view(1)]))
-
-
 def _runner(work_dir, max_iters, resume=False, load_from=None):
     torch.manual_seed(0)  # the model is built before the Runner seeds anything
     return Runner(
-        model=_Regressor(),
+        model=Regressor(),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=_Points(),
+            dataset=Points(),
             sampler=dict(type='DefaultSampler', shuffle=True, seed=1),
             batch_size=4,
             collate_fn=dict(type='default_collate'),
@@ -58,6 +34,9 @@ def _runner(work_dir, max_iters, resume=False, load_from=None):
             logger=dict(type='LoggerHook', interval=1),
         ),
         randomness=dict(seed=0),
+        # mmpsla's scope: a Runner without one makes 'mmengine' the current default scope
+        # for the rest of the session, and later MODELS.build calls look there
+        default_scope='mmdet',
         resume=resume,
         load_from=load_from,
         experiment_name=f'exp_{max_iters}_{int(resume)}',
@@ -114,3 +93,16 @@ def test_restricted_getattr_resolves_only_statistics_methods():
     with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
         history_buffer_method(HistoryBuffer, '__init__')
     assert history_buffer_method(HistoryBuffer, 'mean') is HistoryBuffer.mean
+
+
+def test_disallowed_type_is_not_reported_as_a_damaged_file(tmp_path):
+    """A complete checkpoint with a type outside the allow-list keeps torch's own error."""
+    from mmengine.runner import CheckpointLoader
+
+    from mmpsla.utils import CheckpointLoadError
+
+    path = tmp_path / 'other_type.pth'
+    torch.save({'meta': Points()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='Unsupported global') as info:
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not isinstance(info.value, CheckpointLoadError)

@@ -13,7 +13,7 @@ img_scale = (192, 128)  # (w, h): the toy frame size, i.e. no rescaling
 key_frame_interval = 10  # l of the PSLA paper
 
 train_pipeline = [
-    # 3 frames [k1, k2, n], key_frame_flags [False, False, True] (contract 2)
+    # 3 frames [k1, k2, n], key_frame_flags [False, False, True] (paper §4.1)
     dict(type='PSLATrainFrameSample', key_frame_interval=key_frame_interval),
     dict(
         type='TransformBroadcaster',
@@ -28,7 +28,7 @@ train_pipeline = [
     dict(type='PackTrackInputs', meta_keys=('is_degraded',)),
 ]
 test_pipeline = [
-    # key frame = middle of each l-frame segment, attached ahead of time (contract 3)
+    # key frame = middle of each l-frame segment, attached ahead of time (paper §3)
     dict(type='PSLAKeyFrameSchedule', key_frame_interval=key_frame_interval, mode='middle'),
     dict(
         type='TransformBroadcaster',

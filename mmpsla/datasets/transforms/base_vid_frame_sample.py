@@ -124,7 +124,7 @@ def clipped_randint(low: float, high: float, length: int) -> int:
 
 
 def segment_key_frame(index: int, length: int, interval: int, mode: str) -> Tuple[int, int]:
-    """Segment start and key frame position of frame ``index`` (contract 3).
+    """Segment start and key frame position of frame ``index`` in the test schedule.
 
     The video of ``length`` frames is cut into segments of ``interval`` frames (the last
     one may be shorter); the key frame is the segment's middle frame

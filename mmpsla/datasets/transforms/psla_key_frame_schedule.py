@@ -1,4 +1,4 @@
-"""Test-time key-frame schedule of PSLA (paper §3, contract 3)."""
+"""Test-time key-frame schedule of PSLA: l-frame segments, one key frame each (paper §3)."""
 
 from __future__ import annotations
 

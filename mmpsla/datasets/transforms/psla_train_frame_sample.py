@@ -1,4 +1,4 @@
-"""PSLA training-sample frame sampler (paper §4.1, contract 2)."""
+"""PSLA training-sample frame sampler: frames [k1, k2, n] of paper §4.1."""
 
 from __future__ import annotations
 

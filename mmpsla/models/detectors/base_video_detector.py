@@ -9,7 +9,7 @@ API summary for subclasses (see :class:`BaseVideoDetector` for details):
   ``_forward(inputs, data_samples)``; :meth:`forward` dispatches ``mode`` to them.
 * Head helpers on a single feature map ``feat`` of shape (N, C, h, w):
   :meth:`head_loss` (RPN + RoI losses), :meth:`head_predict` (detections rescaled to the
-  original image, contract 4), :meth:`head_forward` (raw head outputs, ``mode='tensor'``).
+  original image), :meth:`head_forward` (raw head outputs, ``mode='tensor'``).
 * Frame helpers: :meth:`get_frames` picks the frames of one role (``'key'``: the frames that
   carry the loss / the current frame; ``'ref'``: reference / key frames) out of the
   (N, T, C, H, W) batch; :meth:`check_single_stream` guards ``predict`` (batch size 1);
@@ -282,7 +282,8 @@ class BaseVideoDetector(BaseModel):
     ) -> List[TrackDataSample]:
         """Store ``results[i]`` as ``pred_instances`` of sample i's current frame.
 
-        The current frame is ``video_data_samples[key_frames_inds[0]]`` (contract 4).
+        The current frame is ``video_data_samples[key_frames_inds[0]]`` (its ``pred_instances``
+        are what the metric reads).
         """
         for sample, result in zip(data_samples, results):
             sample[sample.key_frames_inds[0]].pred_instances = result

@@ -26,12 +26,12 @@ class PSLAVideoDetector(BaseVideoDetector):
     * method (b): ``use_rfu=True, use_quality_net=False``.
     * method (c): ``use_rfu=True, use_quality_net=True`` (default).
 
-    Training (contract 2): each sample holds frames [k1, k2, n]; the loss is computed on n
+    Training (paper §4.1): each sample holds frames [k1, k2, n]; the loss is computed on n
     only. With RFU: F_t = F_h^{k1}, F_t <- RFU(F_h^{k2}, F_t); without RFU: F_t = F_h^{k2}
     (k2 lies within half an interval of n, like the nearest key frame at test time). Then
     n's feature = DenseFT(F_l^n, F_t). A still image is the same frame three times.
 
-    Test (contract 3): one video stream at a time (batch size 1). Frames carry
+    Test (fixed key-frame schedule, §3): one video stream at a time (batch size 1). Frames carry
     ``key_frame_id`` / ``is_key_frame`` (see :meth:`BaseVideoDetector.key_frame_of`:
     mmtrack's ``test_cfg.key_frame_interval`` is translated for frames without marks); a
     sample of 2 frames ``[key, current]`` attaches a key frame that lies ahead of the
@@ -210,7 +210,7 @@ class PSLAVideoDetector(BaseVideoDetector):
         return self.dense_ft(low, self.video_state['temporal'])
 
     def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
-        """Detections of the current frame of a one-stream batch (contract 3/4).
+        """Detections of the current frame of a one-stream batch, in original-image pixels.
 
         Args:
             inputs (Tensor): (1, T, C, H, W).

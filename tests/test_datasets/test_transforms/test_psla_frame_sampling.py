@@ -1,4 +1,4 @@
-"""PSLATrainFrameSample (contract 2) and PSLAKeyFrameSchedule (contract 3)."""
+"""PSLATrainFrameSample ([k1, k2, n], paper §4.1) and PSLAKeyFrameSchedule (paper §3)."""
 
 import random
 import sys

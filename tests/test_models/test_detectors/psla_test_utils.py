@@ -81,7 +81,7 @@ def track_sample(frames: Sequence[DetDataSample], key_flags: Sequence[bool]) -> 
 
 
 def train_batch(batch: int = 2, seed: int = 0):
-    """(inputs (N, 3, 3, H, W), samples) in the [k1, k2, n] order of contract 2."""
+    """(inputs (N, 3, 3, H, W), samples) in the [k1, k2, n] order of PSLATrainFrameSample."""
     g = torch.Generator().manual_seed(seed)
     inputs = torch.randn(batch, 3, 3, H, W, generator=g)
     samples = [
@@ -92,7 +92,7 @@ def train_batch(batch: int = 2, seed: int = 0):
 
 
 def schedule(index: int, length: int, interval: int, mode: str) -> List[int]:
-    """Packed frame indices and key frame of frame ``index`` (contract 3)."""
+    """Packed frame indices and key frame of frame ``index`` (PSLAKeyFrameSchedule)."""
     start = index - index % interval
     size = min(interval, length - start)
     key = start + size // 2 if mode == 'middle' else start

@@ -35,7 +35,7 @@ def fix_stride_stream(frames, video_id=0, left=2, right=2):
 
 
 def current_pred(out):
-    """pred_instances of the current frame of a predict output (contract 4)."""
+    """pred_instances of the current frame of a predict output."""
     return out[0][out[0].key_frames_inds[0]].pred_instances
 
 

@@ -1,0 +1,133 @@
+"""``CheckpointHook`` whose checkpoints survive a kill at any moment and resume exactly."""
+
+from __future__ import annotations
+
+import glob
+import os
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.dist import all_gather_object, get_rank, get_world_size, is_main_process
+from mmengine.fileio import LocalBackend
+from mmengine.hooks import CheckpointHook
+from mmengine.registry import HOOKS
+
+from mmpsla.utils.atomic_io import atomic_write_text, commit_file
+from mmpsla.utils.rng_state import capture_rng_state, restore_rng_state
+
+#: Key of the per-rank random states in a checkpoint saved by this hook.
+RNG_STATES_KEY = 'rng_states'
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """mmengine's ``CheckpointHook`` with atomic saves and an exact ``--resume``.
+
+    mmengine 0.10.7 writes ``iter_N.pth`` in place, rewrites ``last_checkpoint`` in place,
+    and deletes the oldest kept checkpoint *before* writing the new one. A process killed
+    while saving (out of memory, pre-empted job, SIGKILL) then leaves a truncated
+    ``iter_N.pth`` that ``last_checkpoint`` may already name, and with
+    ``max_keep_ckpts=1`` no loadable checkpoint at all. Here, for checkpoints on the local
+    file system:
+
+    1. rank 0 writes ``.iter_N.pth.tmp-<pid>``, ``fsync``\\ s it and renames it to
+       ``iter_N.pth`` (atomic);
+    2. then rewrites ``last_checkpoint`` atomically (temporary file + rename);
+    3. only then deletes the checkpoints beyond ``max_keep_ckpts``.
+
+    A kill at any point leaves ``last_checkpoint`` naming a complete checkpoint.
+
+    The checkpoint also stores every rank's random state (Python ``random``, numpy,
+    torch) under ``'rng_states'``; when a run resumes from it, each rank restores its own
+    state just before the first resumed iteration (after the train loop has replayed the
+    data loader up to that iteration), so the resumed step draws the same numbers (RoI
+    sampling, frame sampling, flips) as the uninterrupted run would. States are restored
+    only when the world size is unchanged and only on resume, not on ``load_from``.
+
+    Remote back ends (``out_dir`` on object storage) are saved by mmengine's code
+    unchanged. Best-checkpoint files (``save_best``) are saved by mmengine's code too.
+    Arguments: those of ``CheckpointHook``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_rng_states: Optional[List[dict]] = None
+        self._resume_rng: Optional[tuple] = None  # (iteration, per-rank states)
+
+    def before_train(self, runner) -> None:
+        """Set up as mmengine does, then remove temporary files left by a killed save."""
+        super().before_train(runner)
+        if is_main_process() and self._is_local():
+            for stray in glob.glob(osp.join(self.out_dir, '.*.tmp-*')):
+                os.remove(stray)
+
+    def _is_local(self) -> bool:
+        return isinstance(self.file_backend, LocalBackend)
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        """Save ``filename_tmpl.format(step)`` atomically, then prune old checkpoints."""
+        # Collective: every rank reaches here (the base hook calls this on all ranks).
+        self._pending_rng_states = all_gather_object(capture_rng_state())
+        if not self._is_local():
+            super()._save_checkpoint_with_step(runner, step, meta)
+            return
+        stale = []
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                stale.append(self.keep_ckpt_ids.popleft())
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        tmp_filename = f'.{ckpt_filename}.tmp-{os.getpid()}'
+        runner.save_checkpoint(  # writes on rank 0 only (master_only)
+            self.out_dir,
+            tmp_filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args,
+        )
+        if not is_main_process():
+            return
+        commit_file(osp.join(self.out_dir, tmp_filename), self.last_ckpt)
+        atomic_write_text(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
+        for old_step in stale:
+            old = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
+            if osp.isfile(old) and old != self.last_ckpt:
+                os.remove(old)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Store the random states gathered from every rank in the checkpoint."""
+        if self._pending_rng_states is not None:
+            checkpoint[RNG_STATES_KEY] = self._pending_rng_states
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Remember the loaded random states until the first resumed iteration."""
+        states = checkpoint.get(RNG_STATES_KEY)
+        iteration = checkpoint.get('meta', {}).get('iter')
+        if states is not None and iteration is not None:
+            self._resume_rng = (int(iteration), states)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """On the first iteration after a resume, restore this rank's random state."""
+        resume = self._resume_rng
+        if resume is None:
+            return
+        self._resume_rng = None
+        iteration, states = resume
+        if runner.iter != iteration or iteration == 0:
+            return  # load_from (fine-tuning), not a resume
+        if len(states) != get_world_size():
+            runner.logger.warning(
+                f'{type(self).__name__}: the checkpoint holds the random states of '
+                f'{len(states)} processes, this run has {get_world_size()}; they are not '
+                'restored, so the resumed run draws different random numbers'
+            )
+            return
+        restore_rng_state(states[get_rank()])
