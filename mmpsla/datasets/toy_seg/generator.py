@@ -43,11 +43,14 @@ import cv2
 import numpy as np
 
 # Rendering of the toy VID generator (helper functions of that module).
-from ..toy_vid import TOY_CLASSES, TOY_DEGRADATIONS
-from ..toy_vid import _degrade as degrade_frame
-from ..toy_vid import _draw_object as draw_object
-from ..toy_vid import _render_background as render_background
-from ..toy_vid import _spawn_objects as spawn_objects
+from ..toy_vid import (
+    TOY_CLASSES,
+    TOY_DEGRADATIONS,
+    degrade_frame,
+    draw_object,
+    render_background,
+    spawn_objects,
+)
 
 #: Train-id 0 is the background, 1..4 the toy VID classes.
 TOY_SEG_CLASSES = ('background',) + tuple(TOY_CLASSES)
