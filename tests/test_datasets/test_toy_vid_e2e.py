@@ -30,7 +30,7 @@ def _preprocessor():
                              bgr_to_rgb=True, pad_size_divisor=16))  # fmt: skip
 
 
-def test_train_pipeline_packs_contract_2(toy_cfg):
+def test_train_pipeline_packs_k1_k2_n_sample(toy_cfg):
     dataset = DATASETS.build(toy_cfg.train_dataloader.dataset)
     sampler = DATA_SAMPLERS.build(dict(toy_cfg.train_dataloader.sampler, dataset=dataset, seed=0))
     indices = list(sampler)

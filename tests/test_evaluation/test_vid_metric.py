@@ -1,4 +1,4 @@
-"""VIDMetric on contract-4 inputs (TrackDataSample predictions, CocoVID ground truth)."""
+"""VIDMetric on test-sample inputs (TrackDataSample predictions, CocoVID ground truth)."""
 
 import json
 import math

@@ -72,7 +72,7 @@ def convert_vid(
     check_images: bool = True,
     progress: bool = True,
 ) -> dict:
-    """Convert one split of ImageNet VID to a CocoVID dict (contract 5).
+    """Convert one split of ImageNet VID to a CocoVID dict (videos, images, annotations).
 
     Layout (ILSVRC2015): ``Data/VID/<split>/<video>/<frame>.JPEG``,
     ``Annotations/VID/<split>/<video>/<frame>.xml``, ``ImageSets/VID/...`` (see

@@ -1,4 +1,4 @@
-"""The current frame's prediction in a test sample (contract 4), for the VID metrics."""
+"""The current frame's prediction in a test sample, for the VID metrics."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def frame_prediction(
     if img_id is None or pred is None:
         raise ValueError(
             f'{metric} needs img_id and pred_instances on the current frame of each data '
-            f'sample (contract 4); got img_id={img_id}, pred_instances={pred}'
+            f'sample; got img_id={img_id}, pred_instances={pred}'
         )
     boxes = to_numpy(field(pred, 'bboxes'), np.float64).reshape(-1, 4)
     scores = to_numpy(field(pred, 'scores'), np.float64).reshape(-1)

@@ -47,7 +47,7 @@ class VIDMetric(EvaluateEveryFrame, BaseMetric):
     ``'continuous'``. Predictions are read in the same convention (a model predicts boxes
     in the convention it was trained on).
 
-    Input (contract 4): each ``data_sample`` handed to :meth:`process` is a
+    Input: each ``data_sample`` handed to :meth:`process` is a
     ``TrackDataSample`` (or its ``to_dict()``) whose current frame
     (``video_data_samples[key_frames_inds[0]]``) carries ``img_id`` and ``pred_instances``
     (``bboxes`` (n, 4) xyxy in original image coordinates, ``scores`` (n,), ``labels``
