@@ -10,10 +10,10 @@ import argparse
 import os.path as osp
 
 from mmengine.config import Config
-from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmpsla  # noqa: F401  (registers modules; checkpoint allow-list)
+from mmpsla.evaluation.metrics import DumpFrameResults
 from mmpsla.utils import add_run_arguments, load_run_config, setup_cpu_distributed
 
 
@@ -49,7 +49,7 @@ def main(argv=None) -> dict:
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     if args.out is not None:
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        runner.test_evaluator.metrics.append(DumpFrameResults(out_file_path=args.out))
     return runner.test()
 
 

@@ -119,8 +119,12 @@ def test_dist_train_then_single_and_dist_test_agree(tmp_path, tiny_toy_root, wri
     (metrics_file,) = dist_dir.glob('*/*.json')
     assert _written(test_audit, 0, tmp_path).count(('rename', str(metrics_file))) == 1
     json.loads(metrics_file.read_text())  # one valid JSON document
+    # one prediction per val frame (mmengine's DumpResults kept one per *video*)
+    with open(tiny_toy_root / 'annotations' / 'val.json') as f:
+        num_frames = len(json.load(f)['images'])
     with open(out, 'rb') as f_single, open(dist_out, 'rb') as f_dist:
-        assert len(pickle.load(f_dist)) == len(pickle.load(f_single))
+        single_preds, dist_preds = pickle.load(f_single), pickle.load(f_dist)
+    assert len(single_preds) == len(dist_preds) == num_frames
     single, dist = _metrics(single_dir), _metrics(dist_dir)
     assert 'vid/mAP' in single
     # Videos are split between the two processes; the gathered metric must be identical.
