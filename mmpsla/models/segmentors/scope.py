@@ -8,29 +8,13 @@ signature) inside mmseg's ``ASPPHead``. These helpers switch the default scope f
 duration of one build.
 """
 
-from typing import Union
-
-import torch.nn as nn
-from mmdet.registry import MODELS as DET_MODELS
 from mmseg.registry import MODELS as SEG_MODELS
 
-ModuleOrCfg = Union[dict, nn.Module]
+from ..scoped_build import ModuleOrCfg, build_det_module, build_in_scope
+
+__all__ = ['build_det_module', 'build_seg_module']
 
 
-def _build(registry, scope: str, cfg: ModuleOrCfg, what: str) -> nn.Module:
-    if isinstance(cfg, nn.Module):
-        return cfg
-    if not isinstance(cfg, dict) or 'type' not in cfg:
-        raise TypeError(f'{what} must be a config dict with a "type" or a module, got {cfg!r}')
-    with registry.switch_scope_and_registry(scope) as scoped:
-        return scoped.build(cfg)
-
-
-def build_det_module(cfg: ModuleOrCfg) -> nn.Module:
-    """Build an mmdet-registry module (``PSLAResNet``, ``RFU``, ``DenseFT``, ...)."""
-    return _build(DET_MODELS, 'mmdet', cfg, 'a detection-side module config')
-
-
-def build_seg_module(cfg: ModuleOrCfg) -> nn.Module:
+def build_seg_module(cfg: ModuleOrCfg):
     """Build an mmseg-registry module (decode heads, losses, data pre-processors)."""
-    return _build(SEG_MODELS, 'mmseg', cfg, 'a segmentation module config')
+    return build_in_scope(SEG_MODELS, 'mmseg', cfg, 'a segmentation module config')

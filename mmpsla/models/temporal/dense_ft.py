@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmdet.registry import MODELS
 from torch import Tensor
 
+from ..scoped_build import build_det_module
 from .fusion_weight_net import FusionWeightNet
 from .transform_net import TransformNet
 
@@ -65,7 +66,7 @@ class DenseFT(nn.Module):
         )
         align = dict(align or {'type': 'PSLAAlign', 'embed_channels': 256, 'max_displacement': 4})
         align.setdefault('in_channels', out_channels)
-        self.align = MODELS.build(align)
+        self.align = build_det_module(align)  # in mmdet's scope, whatever the default
         self.quality_net = (
             FusionWeightNet(out_channels, quality_channels) if use_quality_net else None
         )

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmdet.registry import MODELS
 from torch import Tensor
 
+from ..scoped_build import build_det_module
 from .fusion_weight_net import FusionWeightNet
 
 
@@ -33,7 +34,7 @@ class RFU(nn.Module):
         align = dict(align or {'type': 'PSLAAlign', 'embed_channels': 256, 'max_displacement': 4})
         align.setdefault('in_channels', in_channels)
         self.in_channels = in_channels
-        self.align = MODELS.build(align)
+        self.align = build_det_module(align)  # in mmdet's scope, whatever the default
         self.update_net = FusionWeightNet(in_channels, update_channels)
 
     def forward(

@@ -120,3 +120,18 @@ def test_dense_ft_option_errors_and_projection_shortcut():
     low = torch.randn(1, 5, 3, 3)
     residual = net[4](net[3](net[2](net[1](net[0](low)))))
     torch.testing.assert_close(net(low), (residual + net.projection(low)).relu())
+
+
+@pytest.mark.parametrize('scope', ['mmseg', 'mmdet', 'mmengine'])
+def test_nested_align_builds_under_any_default_scope(scope):
+    # RFU / DenseFT build their align module in mmdet's scope: under default_scope='mmseg'
+    # (a video segmentor, or any mmseg run earlier in the process) a plain MODELS.build
+    # looked for PSLAAlign in mmseg's registry and failed
+    from mmengine.registry import DefaultScope
+
+    from mmpsla.models.align import PSLAAlign
+
+    with DefaultScope.overwrite_default_scope(scope):
+        rfu = RFU(in_channels=6, align=ALIGN, update_channels=(8, 4))
+        dft = DenseFT(in_channels=6, out_channels=6, transform_channels=(3, 4), align=ALIGN)
+    assert isinstance(rfu.align, PSLAAlign) and isinstance(dft.align, PSLAAlign)
