@@ -88,6 +88,17 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
 
 
 def destroy_cpu_process_group() -> None:
-    """Destroy the default process group if one is still initialised (idempotent)."""
+    """Destroy the default process group if one is still initialised (idempotent).
+
+    Every rank first waits at a barrier, so no process closes its gloo connections while a
+    peer still uses them: a rank that finished first and tore its sockets down made a peer
+    that was still evaluating abort at exit ("terminate called without an active
+    exception", exit code -6). A dead peer fails the barrier at once, and a silent one after
+    ``env_cfg.dist_cfg.timeout``; the group is destroyed either way.
+    """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        try:
+            torch_dist.barrier()
+        except RuntimeError:  # a peer is gone: nothing left to wait for
+            pass
         torch_dist.destroy_process_group()
