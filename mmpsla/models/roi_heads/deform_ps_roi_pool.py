@@ -30,7 +30,8 @@ from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor, nn
-from torch.nn.modules.utils import _pair
+
+from .ps_roi_align import check_pool_geometry
 
 #: RoIs pooled per gather; bounds the temporary memory to a few hundred MiB at R-FCN sizes.
 ROI_CHUNK = 64
@@ -170,14 +171,9 @@ class DeformPSRoIPool(nn.Module):
         trans_std: float = 0.1,
     ) -> None:
         super().__init__()
-        self.output_size = _pair(output_size)
-        if min(self.output_size) < 1:
-            raise ValueError(f'output_size must be positive, got {output_size}')
-        if spatial_scale <= 0:
-            raise ValueError(f'spatial_scale must be positive, got {spatial_scale}')
+        self.output_size, self.spatial_scale = check_pool_geometry(output_size, spatial_scale)
         if sample_per_part < 1:
             raise ValueError(f'sample_per_part must be >= 1, got {sample_per_part}')
-        self.spatial_scale = float(spatial_scale)
         self.part_size = int(part_size if part_size is not None else self.output_size[0])
         if self.part_size < 1:
             raise ValueError(f'part_size must be >= 1, got {part_size}')

@@ -23,6 +23,25 @@ from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
 
+def check_pool_geometry(
+    output_size: Union[int, Tuple[int, int]], spatial_scale: float
+) -> Tuple[Tuple[int, int], float]:
+    """Check a position-sensitive pooling's bin grid and feature scale.
+
+    Returns:
+        ``(kh, kw)`` and ``spatial_scale`` as a float.
+
+    Raises:
+        ValueError: A bin grid side below 1 or a non-positive ``spatial_scale``.
+    """
+    size = _pair(output_size)
+    if min(size) < 1:
+        raise ValueError(f'output_size must be positive, got {output_size}')
+    if spatial_scale <= 0:
+        raise ValueError(f'spatial_scale must be positive, got {spatial_scale}')
+    return size, float(spatial_scale)
+
+
 class PSRoIAlign(nn.Module):
     """Position-sensitive RoIAlign with average pooling.
 
@@ -40,14 +59,9 @@ class PSRoIAlign(nn.Module):
         sampling_ratio: int = 2,
     ) -> None:
         super().__init__()
-        self.output_size = _pair(output_size)
-        if min(self.output_size) < 1:
-            raise ValueError(f'output_size must be positive, got {output_size}')
-        if spatial_scale <= 0:
-            raise ValueError(f'spatial_scale must be positive, got {spatial_scale}')
+        self.output_size, self.spatial_scale = check_pool_geometry(output_size, spatial_scale)
         if sampling_ratio < 0:
             raise ValueError(f'sampling_ratio must be >= 0, got {sampling_ratio}')
-        self.spatial_scale = float(spatial_scale)
         self.sampling_ratio = int(sampling_ratio)
 
     @property
