@@ -67,3 +67,68 @@ def test_deterministic_and_idempotent(tmp_path):
     make_toy_seg(str(a), seed=4, overwrite=True, **SMALL)
     with pytest.raises(ValueError, match='degraded_fraction'):
         make_toy_seg(str(tmp_path / 'c'), degraded_fraction=2)
+
+
+def test_interrupted_regeneration_never_looks_complete(tmp_path, monkeypatch):
+    """The meta file marks a complete set: it goes first when a set is replaced, so a
+    regeneration killed half-way is regenerated next time, never reused."""
+    from mmpsla.datasets.toy_seg import generator
+
+    make_toy_seg(str(tmp_path), seed=0, **SMALL)
+    real_snippet, calls = generator._snippet, []
+
+    def die_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt('killed while generating')
+        return real_snippet(*args, **kwargs)
+
+    monkeypatch.setattr(generator, '_snippet', die_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        make_toy_seg(str(tmp_path), seed=1, overwrite=True, **SMALL)
+    assert not (tmp_path / 'toy_seg_meta.json').exists()
+    monkeypatch.setattr(generator, '_snippet', real_snippet)
+    stats = make_toy_seg(str(tmp_path), seed=0, **SMALL)  # regenerated in full
+    assert stats['train']['frames'] == 60
+    assert len(list((tmp_path / 'leftImg8bit_sequence' / 'train').rglob('*.png'))) == 60
+
+
+def _generate(out_dir):
+    return make_toy_seg(out_dir, seed=4, **SMALL)
+
+
+def test_two_generators_started_at_once_make_one_valid_set(tmp_path):
+    import multiprocessing as mp
+
+    shared, reference = tmp_path / 'shared', tmp_path / 'reference'
+    with mp.get_context('spawn').Pool(2) as pool:
+        stats = pool.map(_generate, [str(shared)] * 2)
+    assert stats[0] == stats[1] == _generate(str(reference))
+    files = sorted(p.relative_to(reference) for p in reference.rglob('*.png'))
+    assert files == sorted(p.relative_to(shared) for p in shared.rglob('*.png'))
+    for rel in files:
+        assert (shared / rel).read_bytes() == (reference / rel).read_bytes()
+
+
+def _peak_bytes(fn) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_generator_memory_does_not_grow_with_the_number_of_snippets(tmp_path):
+    """Snippets are rendered and written one at a time: 4x the snippets, same peak."""
+
+    def run(n, name):
+        options = dict(SMALL, num_train_snippets=n, num_val_snippets=1)
+        return lambda: make_toy_seg(str(tmp_path / name), seed=0, **options)
+
+    small, large = _peak_bytes(run(3, 'small')), _peak_bytes(run(12, 'large'))
+    one_snippet = 10 * 128 * 192 * 3  # the frames of one snippet, uint8
+    # keeping every snippet's frames would add 9 snippets' worth
+    assert large - small < one_snippet, (small, large)

@@ -153,3 +153,23 @@ def test_older_generator_version_is_regenerated(tmp_path):
     make_toy_vid(str(tmp_path), seed=2, **SMALL)  # outdated: no error, rewritten
     assert len(_load(tmp_path)['annotations']) > 0
     assert _load(tmp_path)['info']['toy_vid_params']['seed'] == 2
+
+
+def test_generator_memory_does_not_grow_with_the_number_of_videos(tmp_path):
+    """Videos are rendered and written one at a time; only the CocoVID dict (a few hundred
+    bytes per box) grows with the set. Measured: peak 2.19 / 2.41 / 3.62 MiB for 2 / 8 / 32
+    videos of 30 frames, against 2.2 MiB of frames per video."""
+    import tracemalloc
+
+    def peak(num_videos):
+        tracemalloc.start()
+        try:
+            make_toy_vid(str(tmp_path / f'v{num_videos}'), seed=0, num_train_videos=num_videos,
+                         num_val_videos=1, num_frames=30, progress=False)  # fmt: skip
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(2), peak(8)
+    one_video = 30 * 128 * 192 * 3  # the frames of one video, uint8
+    assert large - small < one_video / 2, (small, large)  # keeping them: +6 videos' worth

@@ -12,7 +12,7 @@ import mmpsla  # noqa: F401  (registers the hooks)
 from mmpsla.engine.hooks.atomic_checkpoint_hook import RNG_STATES_KEY
 
 
-def _runner(work_dir, max_iters, resume=False, max_keep_ckpts=1):
+def _runner(work_dir, max_iters, resume=False, max_keep_ckpts=1, **checkpoint_kwargs):
     torch.manual_seed(0)
     return Runner(
         model=Regressor(noisy=True),
@@ -31,6 +31,7 @@ def _runner(work_dir, max_iters, resume=False, max_keep_ckpts=1):
                 interval=2,
                 by_epoch=False,
                 max_keep_ckpts=max_keep_ckpts,
+                **checkpoint_kwargs,
             ),
             logger=dict(type='MainProcessLoggerHook', interval=1),
         ),
@@ -101,3 +102,44 @@ def test_load_from_does_not_restore_random_state(tmp_path):
     before = torch.get_rng_state()
     hook.before_train_iter(_FreshRun(), 0)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def _checkpoint_hook(runner):
+    return next(h for h in runner.hooks if isinstance(h, mmpsla.engine.AtomicCheckpointHook))
+
+
+def _at_iter(runner, iteration):
+    runner.train_loop._iter = iteration  # the step the best checkpoint is named after
+
+
+def test_best_checkpoint_is_replaced_only_after_the_new_one_is_complete(tmp_path, monkeypatch):
+    runner = _runner(tmp_path, max_iters=2, save_best='score', rule='greater')
+    runner.train()
+    hook = _checkpoint_hook(runner)
+
+    _at_iter(runner, 2)
+    hook._save_best_checkpoint(runner, {'score': 1.0})
+    _at_iter(runner, 3)
+    hook._save_best_checkpoint(runner, {'score': 0.5})  # not better: nothing written
+    _at_iter(runner, 4)
+    hook._save_best_checkpoint(runner, {'score': 2.0})  # better: new file, old one removed
+    assert sorted(p.name for p in tmp_path.glob('best_*')) == ['best_score_iter_4.pth']
+    assert runner.message_hub.get_info('best_score') == 2.0
+    assert runner.message_hub.get_info('best_ckpt') == str(tmp_path / 'best_score_iter_4.pth')
+
+    real_put = LocalBackend.put
+
+    def put_half_then_die(self, obj, filepath):
+        if 'best_score_iter_6' in str(filepath):
+            real_put(self, obj[: len(obj) // 2], filepath)
+            raise KeyboardInterrupt('killed while saving the best checkpoint')
+        real_put(self, obj, filepath)
+
+    monkeypatch.setattr(LocalBackend, 'put', put_half_then_die)
+    _at_iter(runner, 6)
+    with pytest.raises(KeyboardInterrupt):
+        hook._save_best_checkpoint(runner, {'score': 3.0})
+    # mmengine's hook removes best_score_iter_4.pth first and writes iter_6 in place: a
+    # kill here would leave one truncated best checkpoint. Here the previous one survives.
+    assert sorted(p.name for p in tmp_path.glob('best_*')) == ['best_score_iter_4.pth']
+    assert torch.load(tmp_path / 'best_score_iter_4.pth')['meta']['iter'] == 4

@@ -40,6 +40,8 @@ import re
 from collections import OrderedDict, defaultdict
 from typing import Dict, List, Sequence, Tuple
 
+from mmpsla.utils.atomic_io import atomic_write
+
 from .ilsvrc_common import IssueLog, iter_progress
 
 #: The CSV header of the simple layout.
@@ -303,8 +305,7 @@ def export_custom_csv(
         x, y, w, h = ann['bbox']
         track = ann.get('instance_id', ann['id'])
         rows.append((video, number, track, cats[ann['category_id']], x, y, x + w, y + h))
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    with open(out_file, 'w', newline='') as f:
+    with atomic_write(out_file, 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         writer.writerows(rows)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 import os.path as osp
 import warnings
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Tuple
+
+from mmpsla.utils.atomic_io import atomic_dump_json
 
 from ..cocovid_utils import vid_statistics
 from ..vid_classes import VID_CLASSES, VID_WNIDS
@@ -142,10 +142,9 @@ def iter_progress(items: Iterable, desc: str, progress: bool, total: int | None 
 
 
 def dump_json(obj: dict, path: str) -> None:
-    """Write ``obj`` as JSON, creating the parent directory."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(obj, f)
+    """Write ``obj`` as JSON atomically (a killed converter leaves no half-written file),
+    creating the parent directory."""
+    atomic_dump_json(obj, path)
 
 
 def vid_statistics_line(title: str, coco_vid: dict) -> str:

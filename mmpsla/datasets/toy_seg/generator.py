@@ -41,6 +41,9 @@ from typing import Dict, Sequence, Tuple
 
 import cv2
 import numpy as np
+from filelock import FileLock
+
+from mmpsla.utils.atomic_io import atomic_dump_json
 
 # Rendering of the toy VID generator (helper functions of that module).
 from ..toy_vid import (
@@ -58,6 +61,8 @@ TOY_SEG_CLASSES = ('background',) + tuple(TOY_CLASSES)
 TOY_SEG_PALETTE = [[70, 70, 70], [220, 20, 60], [0, 142, 230], [250, 170, 30], [107, 142, 35]]
 
 _GENERATOR_VERSION = 2
+#: Lock file that serialises generators writing into the same folder.
+LOCK_NAME = '.make_toy_seg.lock'
 #: Texture colours of a region of class c: ``_MEAN_BGR +- _CLASS_SWING[c]``. Every class
 #: has its own colour pair (a clean frame is easy to segment pixel by pixel), and every
 #: pair averages to the same grey, so once blur, defocus or noise average the texture
@@ -187,6 +192,23 @@ def make_toy_seg(
         'size_range': [int(v) for v in size_range],
         'degraded_fraction': float(degraded_fraction),
     }
+    os.makedirs(out_dir, exist_ok=True)
+    # one generator per folder at a time (two ranks or test processes starting at once):
+    # the second waits, then finds the finished set and reuses it
+    with FileLock(osp.join(out_dir, LOCK_NAME)):
+        return _generate_locked(out_dir, params, overwrite)
+
+
+def _generate_locked(out_dir: str, params: dict, overwrite: bool) -> dict:
+    """Body of :func:`make_toy_seg`, run while holding the folder's lock."""
+    seed = params['seed']
+    num_train_snippets, num_val_snippets = params['num_train_snippets'], params['num_val_snippets']
+    frames_before, frames_after = params['frames_before'], params['frames_after']
+    snippets_per_sequence = params['snippets_per_sequence']
+    width, height = params['width'], params['height']
+    num_objects_range, size_range = tuple(params['num_objects_range']), tuple(params['size_range'])
+    degraded_fraction = params['degraded_fraction']
+    num_frames = frames_before + 1 + frames_after
     meta_file = osp.join(out_dir, 'toy_seg_meta.json')
     if osp.isfile(meta_file):
         with open(meta_file) as f:
@@ -199,6 +221,8 @@ def make_toy_seg(
                 f'{out_dir} already holds a toy segmentation set generated with other '
                 'arguments; pass overwrite=True (--overwrite) to replace it'
             )
+    if osp.isfile(meta_file):  # first: a half-rewritten set never looks complete
+        os.remove(meta_file)
     for sub in ('leftImg8bit_sequence', 'gtFine'):
         shutil.rmtree(osp.join(out_dir, sub), ignore_errors=True)
     split_seeds = dict(zip(('train', 'val'), np.random.SeedSequence(int(seed)).spawn(2)))
@@ -247,15 +271,14 @@ def make_toy_seg(
             'degraded_annotated': num_degraded,
             'pixels_per_class': [int(p) for p in pixels],
         }
-    os.makedirs(out_dir, exist_ok=True)
-    with open(meta_file, 'w') as f:
-        json.dump(
-            {
-                'params': params,
-                'classes': list(TOY_SEG_CLASSES),
-                'stats': stats,
-                'degraded': degraded_frames,
-            },
-            f,
-        )
+    # written last and atomically: its presence marks a complete set
+    atomic_dump_json(
+        {
+            'params': params,
+            'classes': list(TOY_SEG_CLASSES),
+            'stats': stats,
+            'degraded': degraded_frames,
+        },
+        meta_file,
+    )
     return stats

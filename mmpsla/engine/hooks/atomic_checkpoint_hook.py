@@ -44,9 +44,13 @@ class AtomicCheckpointHook(CheckpointHook):
     sampling, frame sampling, flips) as the uninterrupted run would. States are restored
     only when the world size is unchanged and only on resume, not on ``load_from``.
 
+    Best checkpoints (``save_best``) follow the same rule: mmengine deletes the previous
+    ``best_*.pth`` and then writes the new one in place, so a kill in between leaves no
+    best checkpoint at all. Here the new one is written to a temporary file and renamed,
+    and only then is the previous best deleted.
+
     Remote back ends (``out_dir`` on object storage) are saved by mmengine's code
-    unchanged. Best-checkpoint files (``save_best``) are saved by mmengine's code too.
-    Arguments: those of ``CheckpointHook``.
+    unchanged. Arguments: those of ``CheckpointHook``.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -81,26 +85,93 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        tmp_filename = f'.{ckpt_filename}.tmp-{os.getpid()}'
-        runner.save_checkpoint(  # writes on rank 0 only (master_only)
-            self.out_dir,
-            tmp_filename,
-            self.file_client_args,
+        self._save_atomically(
+            runner,
+            ckpt_filename,
             save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler,
             meta=meta,
             by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
             **self.args,
         )
         if not is_main_process():
             return
-        commit_file(osp.join(self.out_dir, tmp_filename), self.last_ckpt)
         atomic_write_text(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         for old_step in stale:
             old = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
             if osp.isfile(old) and old != self.last_ckpt:
                 os.remove(old)
+
+    def _save_atomically(self, runner, filename: str, **save_kwargs) -> None:
+        """``runner.save_checkpoint`` into ``out_dir/filename`` via a temporary file.
+
+        ``runner.save_checkpoint`` writes on rank 0 only (``master_only``); rank 0 then
+        ``fsync``\\ s the temporary file and renames it to ``filename``.
+        """
+        tmp_filename = f'.{filename}.tmp-{os.getpid()}'
+        runner.save_checkpoint(
+            self.out_dir,
+            tmp_filename,
+            self.file_client_args,
+            backend_args=self.backend_args,
+            **save_kwargs,
+        )
+        if is_main_process():
+            commit_file(osp.join(self.out_dir, tmp_filename), osp.join(self.out_dir, filename))
+
+    def _save_best_checkpoint(self, runner, metrics: dict) -> None:
+        """Save ``best_<key>_<step>.pth`` atomically for every improved key indicator,
+        then delete the best checkpoint it replaces.
+
+        Same bookkeeping as mmengine's hook (``best_score[_<key>]`` and
+        ``best_ckpt[_<key>]`` in the message hub, resumable); only the order differs:
+        the new file is complete before the old one goes.
+        """
+        if not self.save_best or not self._is_local():
+            super()._save_best_checkpoint(runner, metrics)
+            return
+        if 'auto' in self.key_indicators:
+            self._init_rule(self.rules, [next(iter(metrics))])
+        step = runner.epoch if self.by_epoch else runner.iter
+        step_name = self.filename_tmpl.format(step)
+        meta = dict(epoch=runner.epoch, iter=runner.iter)
+        single = len(self.key_indicators) == 1
+        updated = False
+        for key, rule in zip(self.key_indicators, self.rules):
+            score_key = 'best_score' if single else f'best_score_{key}'
+            best = runner.message_hub.get_info(score_key, self.init_value_map[rule])
+            score = metrics[key]
+            if score is None or not self.is_better_than[key](score, best):
+                continue
+            updated = True
+            runner.message_hub.update_info(score_key, score)
+            old_path = self.best_ckpt_path if single else self.best_ckpt_path_dict[key]
+            name = f'best_{key}_{step_name}'.replace('/', '_')
+            new_path = osp.join(self.out_dir, name)
+            self._save_atomically(
+                runner,
+                name,
+                save_optimizer=False,
+                save_param_scheduler=False,
+                meta=meta,
+                by_epoch=False,
+            )
+            if single:
+                self.best_ckpt_path = new_path
+            else:
+                self.best_ckpt_path_dict[key] = new_path
+            runner.message_hub.update_info('best_ckpt' if single else f'best_ckpt_{key}', new_path)
+            if is_main_process() and old_path and old_path != new_path and osp.isfile(old_path):
+                os.remove(old_path)
+                runner.logger.info(f'The previous best checkpoint {old_path} is removed')
+            runner.logger.info(
+                f'The best checkpoint with {score:0.4f} {key} at {step} '
+                f'{"epoch" if self.by_epoch else "iter"} is saved to {name}.'
+            )
+        # as in mmengine: save the latest checkpoint again so that it records the new best
+        # (a resumed run must know which best file to replace next)
+        if updated and self.last_ckpt is not None:
+            self._save_checkpoint_with_step(runner, step, meta)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Store the random states gathered from every rank in the checkpoint."""
