@@ -12,7 +12,6 @@ PSLA for degraded annotated frames) under ``--work-dir``.
 """
 
 import argparse
-import json
 import logging
 import os
 import os.path as osp
@@ -182,6 +181,7 @@ def main(argv=None):
     import mmpsla  # noqa: F401
     from mmpsla.apis import count_parameters
     from mmpsla.apis.seg_benchmark import load_snippet_clips, measure_seg_fps
+    from mmpsla.utils.atomic_io import atomic_dump_json, atomic_write_text
 
     data_root = args.data_root
     if args.quick and data_root == 'data/toy_seg':
@@ -248,10 +248,12 @@ def main(argv=None):
     )
     print(text, flush=True)
     os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(text + '\n')
-    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump({'rows': rows, 'speed_ratio': ratio, 'wall_s': total}, f, indent=2)
+    atomic_write_text(osp.join(args.work_dir, 'results.md'), text + '\n')
+    atomic_dump_json(
+        {'rows': rows, 'speed_ratio': ratio, 'wall_s': total},
+        osp.join(args.work_dir, 'results.json'),
+        indent=2,
+    )
     return rows
 
 
