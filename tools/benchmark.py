@@ -1,12 +1,18 @@
-"""Speed (fps over whole videos) and size (parameters) of a video detector.
+"""Speed (fps over whole videos) and size (parameters) of a video detector or segmentor.
 
     python tools/benchmark.py configs/toy/psla_c_toy.py [--checkpoint CKPT] [--warmup 10]
     python tools/benchmark.py configs/vid/psla_r101.py --params-only
+    python tools/benchmark.py configs/seg/toy/psla_c_toy_seg.py   # video segmentation
 
 fps: frames of the config's test set (batch 1, in order) through ``model.test_step``; data
 loading is not timed and the first ``--warmup`` frames are not counted. Steps that ran the
 full network N_f (key frames) and those that did not (non-key frames) are timed
 separately. ``--params-only`` builds the model without data.
+
+Video segmentation configs (``default_scope='mmseg'``) stream every frame of the test
+set's snippets through the segmentor (``mmpsla.apis.seg_benchmark.measure_seg_fps``: the
+feature step, the decode head, the resize to the frame and the argmax), with the key-frame
+interval of the test pipeline's schedule; ``--max-frames`` rounds up to whole snippets.
 """
 
 import argparse
@@ -80,6 +86,34 @@ def parameter_report(model, config_name: str) -> str:
     return '\n'.join(lines)
 
 
+def key_frame_interval_of(dataset) -> int:
+    """The key-frame interval ``l`` of a video segmentation test pipeline's schedule."""
+    for transform in dataset.pipeline.transforms:
+        interval = getattr(transform, 'key_frame_interval', None)
+        if interval is not None:
+            return int(interval)
+    raise ValueError(
+        'the test pipeline has no key-frame schedule (a transform with key_frame_interval, '
+        "e.g. SegKeyFrameSchedule); add one to the config's test_dataloader.dataset.pipeline"
+    )
+
+
+def measure_segmentor(model, dataset, warmup: int, max_frames=None) -> dict:
+    """fps of a video segmentor over whole snippets of ``dataset`` (see the module doc)."""
+    import math
+
+    from mmpsla.apis.seg_benchmark import load_snippet_clips, measure_seg_fps
+
+    data_list = [dataset.get_data_info(i) for i in range(len(dataset))]
+    if not data_list:
+        raise ValueError('the test set of the config has no snippets to time')
+    max_snippets = None
+    if max_frames is not None:
+        max_snippets = math.ceil((max_frames + warmup) / len(data_list[0]['frame_paths']))
+    clips = load_snippet_clips(data_list, max_snippets=max_snippets)
+    return measure_seg_fps(model, clips, key_frame_interval_of(dataset), warmup=warmup)
+
+
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.config import Config, DictAction  # noqa: F401
@@ -99,7 +133,10 @@ def main(argv=None):
     from mmengine.runner import Runner
 
     loader = Runner.build_dataloader(model.cfg.test_dataloader)
-    result = measure_fps(model, loader, warmup=args.warmup, max_frames=args.max_frames)
+    if model.cfg.get('default_scope') == 'mmseg':
+        result = measure_segmentor(model, loader.dataset, args.warmup, args.max_frames)
+    else:
+        result = measure_fps(model, loader, warmup=args.warmup, max_frames=args.max_frames)
     print(
         f'fps {result["fps"]:.2f} over {result["frames"]} frames '
         f'(key steps: {result["key_frames"]} at {result["key_fps"]:.2f} fps, '

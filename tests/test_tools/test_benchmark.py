@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from mmpsla.apis import count_parameters, init_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,3 +52,33 @@ def test_side_by_side_timing(tiny_toy_root, write_toy_config, tmp_path):
     # frames 2..21 of the first video pair: N_f runs for PSLA at frames 10 and 12 (video 2's
     # frame 0) only, for the baseline at every frame
     assert result['psla']['key_frames'] == 2 and result['base']['key_frames'] == 20
+
+
+def test_video_segmentation_configs_are_timed_over_whole_snippets(tool, tmp_path, capsys):
+    from mmpsla.datasets.toy_seg import make_toy_seg
+
+    root = tmp_path / 'toy_seg'
+    make_toy_seg(str(root), seed=0, num_train_snippets=1, num_val_snippets=2)
+    data = [f'test_dataloader.dataset.data_root={root}']
+    psla = REPO / 'configs' / 'seg' / 'toy' / 'psla_c_toy_seg.py'
+    base = REPO / 'configs' / 'seg' / 'toy' / 'frame_baseline_toy_seg.py'
+    # 10 frames asked + 2 warm-up steps: one whole 30-frame snippet, 28 steps timed; l = 5:
+    # key steps at 0, 5, ..., 25, the one at 0 in the warm-up -> 5 timed key steps
+    result = tool('benchmark').main(
+        [str(psla), '--max-frames', '10', '--warmup', '2', '--cfg-options', *data]
+    )
+    assert result['frames'] == 28
+    assert result['key_frames'] == 5 and result['nonkey_frames'] == 23
+    assert result['key_fps'] > 0 and result['nonkey_fps'] > 0
+    assert 'dense_ft' in capsys.readouterr().out  # the parameter report comes first
+    result = tool('benchmark').main([str(base), '--max-frames', '31', '--warmup', '0',
+                                     '--cfg-options', *data])  # fmt: skip
+    # 31 frames: both snippets; the frame baseline has no non-key steps
+    assert result['frames'] == 60 and result['key_frames'] == 60
+    assert result['nonkey_frames'] == 0 and result['nonkey_fps'] == 0
+
+    class NoSchedule:  # a test pipeline without SegKeyFrameSchedule
+        pipeline = type('Compose', (), {'transforms': [object()]})()
+
+    with pytest.raises(ValueError, match='key-frame schedule'):
+        tool('benchmark').key_frame_interval_of(NoSchedule())
