@@ -22,6 +22,7 @@ OWN = sorted(
         'vid/frame_baseline/*.py',
         'vid/dff/*.py',
         'vid/fgfa/*.py',
+        'vid/table4/*.py',
     )
     for p in glob.glob(osp.join(ROOT, 'configs', pattern))
 )
@@ -124,3 +125,36 @@ def test_fgfa_rfcn_uses_the_published_embedding_network():
     assert count_parameters(fgfa.aggregator) == embed == 3_935_232
     # FGFA = DFF's network (N_f, FlowNet-S, RPN + R-FCN) + the embedding network
     assert count_parameters(fgfa) - embed == count_parameters(dff)
+
+
+def _schedule_values(node, found):
+    """Every ``key_frame_interval`` / ``frame_range`` value under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ('key_frame_interval', 'frame_range'):
+                found.append((key, value))
+            _schedule_values(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _schedule_values(value, found)
+    return found
+
+
+@pytest.mark.parametrize('method', ['psla-a', 'dff-star'])
+@pytest.mark.parametrize('interval', [15, 25, 35])
+def test_table4_configs_train_and_test_at_their_interval(method, interval):
+    """Paper Table 4: trained and tested at l, no l = 10 left anywhere in the config."""
+    cfg = load_cfg(f'vid/table4/{method}_rfcn_r101-dc5_l{interval}.py').to_dict()
+    found = _schedule_values(cfg, [])
+    expected = {('key_frame_interval', interval)}
+    if method == 'dff-star':  # the reference frame of a training sample within l - 1 frames
+        expected.add(('frame_range', interval - 1))
+    assert set(found) == expected, found
+    test_pipeline = cfg['test_dataloader']['dataset']['pipeline']
+    assert test_pipeline[0] == dict(
+        type='PSLAKeyFrameSchedule', key_frame_interval=interval, mode='middle'
+    )
+    train_sets = cfg['train_dataloader']['dataset']['datasets']
+    assert len(train_sets) == 2  # ImageNet VID and DET, both at l
+    assert cfg['val_dataloader'] == cfg['test_dataloader']
+    assert not any(key.startswith('_') for key in cfg if key != '_scope_')
