@@ -1,12 +1,13 @@
 # ruff: noqa: C408  (OpenMMLab configs are written with dict(...))
-# DOES NOT TRAIN YET on the toy set: from scratch, the head stays at the class prior
-# (p(background) = 0.92 on ground-truth boxes after 300 iterations, class loss 0.40-0.50);
-# larger init, a hidden 1x1 layer, 3x3 bins and OHEM did not change that within 180-500
-# iterations. Toy objects span 2-3 cells of the 12x8 stride-16 map (README, Model zoo).
-# The toy configs therefore keep the Faster R-CNN head (psla_c_toy.py).
+# Trains with the summed vote (vote='sum'): with the published average vote, Adam moves the
+# voted scores k*k = 49 times slower than a linear layer's on the same samples and the
+# from-scratch head stayed at the class prior (0.0 mAP@50 after 1500 iterations). Measured
+# (1500 iterations, one thread, seeds 0/1/2): 21.3 / 32.5 / 35.3 mAP@50 (mean 29.7), vs
+# 47.6 / 43.9 / 49.7 for psla_c_toy.py's Faster R-CNN head, so the toy configs keep that head
+# (README, Model zoo).
 # PSLA method (c) on the toy VID dataset (psla_c_toy.py) with the R-FCN head: 1x1 convs on
 # the 128-channel F to k*k*(4+1) and k*k*4 position-sensitive maps (k = 7), PS-RoIAlign
-# with adaptive sampling (like the toy RoIAlign), average voting.
+# with adaptive sampling (like the toy RoIAlign), summed voting.
 #   python tools/train.py configs/toy/psla_c_rfcn_toy.py --cfg-options train_cfg.max_iters=40
 _base_ = ['./psla_c_toy.py']
 model = dict(
@@ -23,6 +24,8 @@ model = dict(
             # the box coder and losses of the Faster R-CNN head this one replaces
             bbox_coder={{_base_.model.roi_head.bbox_head.bbox_coder}},
             reg_class_agnostic=True,
+            # bins vote by their sum (the published average stays at the class prior here)
+            vote='sum',
             loss_cls={{_base_.model.roi_head.bbox_head.loss_cls}},
             loss_bbox={{_base_.model.roi_head.bbox_head.loss_bbox}},
         ),

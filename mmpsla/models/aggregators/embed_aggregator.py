@@ -1,6 +1,6 @@
 """FGFA's adaptive-weight aggregation (embedding network + cosine-similarity softmax)."""
 
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -8,6 +8,16 @@ from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
+
+
+def _per_conv(value: Union[int, Sequence[int]], num_convs: int, name: str) -> Tuple[int, ...]:
+    """One int per embedding conv from an int (repeated) or a sequence of ``num_convs``."""
+    if isinstance(value, int):
+        return (value,) * num_convs
+    values = tuple(int(v) for v in value)
+    if len(values) != num_convs:
+        raise ValueError(f'{name} needs one entry per conv ({num_convs}), got {value!r}')
+    return values
 
 
 @MODELS.register_module()
@@ -20,10 +30,19 @@ class EmbedAggregator(BaseModule):
     references, of the cosine similarity ``<ε(f_j)(p), ε(f_i)(p)> / (|·||·|)``; the
     output is the per-pixel weighted sum of the (un-embedded) reference features.
 
+    Two shapes of ε: mmtrack 1.x's (``num_convs`` convs of ``kernel_size``, every one
+    ``channels`` -> ``channels``; one 3x3 conv on 1024 channels has 9.44M parameters) and
+    the one of FGFA's released code (``get_embednet``: 1x1 to 512, ReLU, 3x3 512, ReLU,
+    1x1 to 2048 on the 1024-channel feature, 3.94M parameters), written
+    ``num_convs=3, kernel_size=(1, 3, 1), embed_channels=(512, 512, 2048)``.
+
     Args:
         num_convs (int): number of embedding convs (>= 1). Defaults to 1.
-        channels (int): feature (and embedding) channels. Defaults to 256.
-        kernel_size (int): kernel size of the embedding convs. Defaults to 3.
+        channels (int): feature channels (the input of ε). Defaults to 256.
+        kernel_size (int | Sequence[int]): kernel size of every embedding conv, or one
+            per conv. Defaults to 3.
+        embed_channels (Sequence[int], optional): output channels of each conv; the last
+            is the embedding's width. Defaults to None: every conv keeps ``channels``.
         norm_cfg (dict, optional): norm after each conv but the last.
         act_cfg (dict, optional): activation after each conv but the last.
             Defaults to (None means) ``dict(type='ReLU')``.
@@ -34,9 +53,10 @@ class EmbedAggregator(BaseModule):
         self,
         num_convs: int = 1,
         channels: int = 256,
-        kernel_size: int = 3,
+        kernel_size: Union[int, Sequence[int]] = 3,
         norm_cfg: Optional[dict] = None,
         act_cfg: Optional[dict] = None,
+        embed_channels: Optional[Sequence[int]] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
         super().__init__(init_cfg)
@@ -46,17 +66,25 @@ class EmbedAggregator(BaseModule):
             raise ValueError(f'num_convs must be >= 1, got {num_convs}')
         if channels < 1:
             raise ValueError(f'channels must be >= 1, got {channels}')
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(f'kernel_size must be a positive odd number, got {kernel_size}')
+        kernels = _per_conv(kernel_size, num_convs, 'kernel_size')
+        if any(k < 1 or k % 2 == 0 for k in kernels):
+            raise ValueError(f'kernel_size must be positive odd numbers, got {kernel_size}')
+        widths = _per_conv(
+            channels if embed_channels is None else embed_channels, num_convs, 'embed_channels'
+        )
+        if any(c < 1 for c in widths):
+            raise ValueError(f'embed_channels must be positive, got {embed_channels}')
         self.num_convs = num_convs
         self.channels = channels
         self.kernel_size = kernel_size
+        self.embed_channels = widths
+        ins = (channels,) + widths[:-1]
         self.embed_convs = nn.ModuleList(
             ConvModule(
-                channels,
-                channels,
-                kernel_size,
-                padding=(kernel_size - 1) // 2,
+                ins[i],
+                widths[i],
+                kernels[i],
+                padding=(kernels[i] - 1) // 2,
                 norm_cfg=norm_cfg if i < num_convs - 1 else None,
                 act_cfg=act_cfg if i < num_convs - 1 else None,
             )
@@ -65,11 +93,12 @@ class EmbedAggregator(BaseModule):
 
     def extra_repr(self) -> str:
         return (
-            f'num_convs={self.num_convs}, channels={self.channels}, kernel_size={self.kernel_size}'
+            f'num_convs={self.num_convs}, channels={self.channels}, '
+            f'kernel_size={self.kernel_size}, embed_channels={self.embed_channels}'
         )
 
     def embed(self, x: Tensor) -> Tensor:
-        """L2-normalised embeddings, (T, C, H, W) -> (T, C, H, W)."""
+        """L2-normalised embeddings, (T, C, H, W) -> (T, embed_channels[-1], H, W)."""
         for conv in self.embed_convs:
             x = conv(x)
         return x / x.norm(p=2, dim=1, keepdim=True).clamp_min(1e-12)

@@ -59,6 +59,13 @@ class RFCNBBoxHead(BBoxHead):
         hidden_channels (int, optional): A 1x1 conv + ReLU of this width between the
             feature and the score maps (Deformable-ConvNets' ``conv_new_1``); None (DFF)
             reads the feature directly.
+        vote (str): How the ``k*k`` bins vote: ``'mean'`` (published: average pooling)
+            or ``'sum'``. Both give the same detector up to a factor ``k*k`` in the score
+            maps' weights, but not the same training: with the mean, the scores and the
+            gradient into the feature are ``1/(k*k)`` of a linear layer's on the same
+            samples, and under Adam (steps of about ``lr`` per weight whatever the
+            gradient's size) the scores move ``k*k`` times slower. ``'sum'`` is what
+            trains from scratch on the toy set (README, Model zoo). Defaults to 'mean'.
         init_cfg (dict | list[dict], optional): Defaults to normal (std 0.01, bias 0)
             initialisation of both convolutions.
         **kwargs: Other :class:`BBoxHead` arguments (``bbox_coder``, ``loss_cls``,
@@ -79,6 +86,7 @@ class RFCNBBoxHead(BBoxHead):
         trans_std: float = 0.1,
         init_std: float = 0.01,
         hidden_channels: Optional[int] = None,
+        vote: str = 'mean',
         init_cfg: OptMultiConfig = None,
         **kwargs,
     ) -> None:
@@ -91,6 +99,8 @@ class RFCNBBoxHead(BBoxHead):
             raise ValueError(f'in_channels must be positive, got {in_channels}')
         if featmap_stride <= 0:
             raise ValueError(f'featmap_stride must be positive, got {featmap_stride}')
+        if vote not in ('mean', 'sum'):
+            raise ValueError(f"vote must be 'mean' or 'sum', got {vote!r}")
         # with_avg_pool keeps BBoxHead's throw-away fc_cls / fc_reg small; they are removed.
         super().__init__(
             with_avg_pool=True,
@@ -104,6 +114,7 @@ class RFCNBBoxHead(BBoxHead):
         del self.avg_pool, self.fc_cls, self.fc_reg
         self.with_avg_pool = False
         self.featmap_stride = featmap_stride
+        self.vote = vote
         k = roi_feat_size
         if self.custom_cls_channels:
             self.cls_channels = self.loss_cls.get_cls_channels(self.num_classes)
@@ -169,6 +180,8 @@ class RFCNBBoxHead(BBoxHead):
         else:
             cls_bins = self.ps_roi_align(self.conv_cls(x), rois)
             reg_bins = self.ps_roi_align(self.conv_reg(x), rois)
+        if self.vote == 'sum':
+            return cls_bins.sum(dim=(2, 3)), reg_bins.sum(dim=(2, 3))
         return cls_bins.mean(dim=(2, 3)), reg_bins.mean(dim=(2, 3))
 
 

@@ -78,3 +78,31 @@ def test_bad_inputs():
         agg(torch.randn(1, 8, 4, 4), torch.randn(2, 8, 3, 4))
     with pytest.raises(ValueError, match='channels'):
         agg(torch.randn(1, 4, 4, 4), torch.randn(2, 4, 4, 4))
+
+
+def test_fgfa_published_embedding_network():
+    """FGFA's get_embednet: 1x1 1024->512, 3x3 512->512, 1x1 512->2048 (3.94M)."""
+    agg = _build(num_convs=3, channels=1024, kernel_size=(1, 3, 1), embed_channels=(512, 512, 2048))
+    convs = [m.conv for m in agg.embed_convs]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
+        (1024, 512, (1, 1)),
+        (512, 512, (3, 3)),
+        (512, 2048, (1, 1)),
+    ]
+    assert [m.with_activation for m in agg.embed_convs] == [True, True, False]
+    expected = (1024 * 512 + 512) + (512 * 512 * 9 + 512) + (512 * 2048 + 2048)
+    assert sum(p.numel() for p in agg.parameters()) == expected == 3_935_232
+    x, ref_x = torch.randn(1, 1024, 3, 4), torch.randn(2, 1024, 3, 4)
+    assert agg.embed(x).shape == (1, 2048, 3, 4)
+    out, weights = agg(x, ref_x, return_weights=True)
+    assert out.shape == (1, 1024, 3, 4)
+    torch.testing.assert_close(weights.sum(0), torch.ones(1, 3, 4))
+
+
+def test_per_conv_arguments_must_match_num_convs():
+    with pytest.raises(ValueError, match='kernel_size needs one entry per conv'):
+        EmbedAggregator(num_convs=3, channels=8, kernel_size=(1, 3))
+    with pytest.raises(ValueError, match='embed_channels needs one entry per conv'):
+        EmbedAggregator(num_convs=2, channels=8, embed_channels=(4,))
+    with pytest.raises(ValueError, match='embed_channels must be positive'):
+        EmbedAggregator(num_convs=1, channels=8, embed_channels=(0,))

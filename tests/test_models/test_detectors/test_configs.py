@@ -6,6 +6,7 @@ import os.path as osp
 
 import pytest
 import torch
+from mmengine.registry import init_default_scope
 from psla_test_utils import ROOT, build_model, load_cfg, train_batch
 
 from mmpsla.apis import count_parameters
@@ -21,6 +22,7 @@ OWN = sorted(
         'vid/frame_baseline/*.py',
         'vid/dff/*.py',
         'vid/fgfa/*.py',
+        'vid/table4/*.py',
     )
     for p in glob.glob(osp.join(ROOT, 'configs', pattern))
 )
@@ -102,3 +104,57 @@ def test_table1_models_build_with_the_published_structure():
     # (c) - (a): the Update Net and the Quality Net (the embeddings are shared)
     fusion = 2048 * 256 + 256 + 256 * 16 * 9 + 16 + 16 * 2 * 9 + 2
     assert counts['vid/psla_r101.py'] - counts['vid/ablation/psla_a.py'] == 2 * fusion
+    # (a) - baseline: Transform Net (1x1 1024->64, 3x3 64->256, 3x3 256->1024) + f, g
+    transform = (1024 * 64 + 64) + (64 * 256 * 9 + 256) + (256 * 1024 * 9 + 1024)
+    embeddings = 2 * (1024 * 256 + 256)
+    assert counts['vid/ablation/psla_a.py'] - base == transform + embeddings
+    # paper Table 1 / 3: (c) - baseline = 63.7M - 59.6M, (a) - baseline = 62.7M - 59.6M
+    assert abs(counts['vid/psla_r101.py'] - base - 4.1e6) < 0.5e6
+    assert abs(counts['vid/ablation/psla_a.py'] - base - 3.1e6) < 0.1e6
+
+
+@pytest.mark.slow
+def test_fgfa_rfcn_uses_the_published_embedding_network():
+    """FGFA's get_embednet (1x1 512, 3x3 512, 1x1 2048 on 1024 channels), not mmtrack's."""
+    from mmdet.registry import MODELS
+
+    init_default_scope('mmdet')  # built without init_weights: no pretrained download
+    fgfa = MODELS.build(load_cfg('vid/fgfa/fgfa_rfcn_r101-dc5_8xb1-7e_imagenetvid.py').model)
+    dff = MODELS.build(load_cfg('vid/dff/dff_rfcn_r101-dc5_8xb1-7e_imagenetvid.py').model)
+    embed = (1024 * 512 + 512) + (512 * 512 * 9 + 512) + (512 * 2048 + 2048)
+    assert count_parameters(fgfa.aggregator) == embed == 3_935_232
+    # FGFA = DFF's network (N_f, FlowNet-S, RPN + R-FCN) + the embedding network
+    assert count_parameters(fgfa) - embed == count_parameters(dff)
+
+
+def _schedule_values(node, found):
+    """Every ``key_frame_interval`` / ``frame_range`` value under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ('key_frame_interval', 'frame_range'):
+                found.append((key, value))
+            _schedule_values(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _schedule_values(value, found)
+    return found
+
+
+@pytest.mark.parametrize('method', ['psla-a', 'dff-star'])
+@pytest.mark.parametrize('interval', [15, 25, 35])
+def test_table4_configs_train_and_test_at_their_interval(method, interval):
+    """Paper Table 4: trained and tested at l, no l = 10 left anywhere in the config."""
+    cfg = load_cfg(f'vid/table4/{method}_rfcn_r101-dc5_l{interval}.py').to_dict()
+    found = _schedule_values(cfg, [])
+    expected = {('key_frame_interval', interval)}
+    if method == 'dff-star':  # the reference frame of a training sample within l - 1 frames
+        expected.add(('frame_range', interval - 1))
+    assert set(found) == expected, found
+    test_pipeline = cfg['test_dataloader']['dataset']['pipeline']
+    assert test_pipeline[0] == dict(
+        type='PSLAKeyFrameSchedule', key_frame_interval=interval, mode='middle'
+    )
+    train_sets = cfg['train_dataloader']['dataset']['datasets']
+    assert len(train_sets) == 2  # ImageNet VID and DET, both at l
+    assert cfg['val_dataloader'] == cfg['test_dataloader']
+    assert not any(key.startswith('_') for key in cfg if key != '_scope_')

@@ -48,6 +48,16 @@ def test_bbox_head_shapes_and_voting():
     assert not hasattr(head, 'fc_cls') and not hasattr(head, 'fc_reg')
 
 
+def test_sum_vote_is_k_squared_times_the_mean_vote():
+    mean_head, sum_head = _bbox_head(), _bbox_head(vote='sum')
+    sum_head.load_state_dict(mean_head.state_dict())
+    x = torch.randn(2, 16, 4, 6)
+    for mean_out, sum_out in zip(mean_head(x, _rois()), sum_head(x, _rois())):
+        torch.testing.assert_close(sum_out, 9 * mean_out)
+    with pytest.raises(ValueError, match="vote must be 'mean' or 'sum'"):
+        _bbox_head(vote='max')
+
+
 def test_bbox_head_init_and_per_class_regression():
     head = _bbox_head(in_channels=256, roi_feat_size=7, num_classes=30)
     for conv in (head.conv_cls, head.conv_reg):
