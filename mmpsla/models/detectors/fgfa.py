@@ -7,7 +7,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
-from ...utils.frame_windows import WINDOW_META_KEYS, window_from_meta
+from ...utils.frame_windows import window_from_meta
 from .base_video_detector import Stream, run_batched
 from .flow_guided_video_detector import FlowGuidedVideoDetector
 
@@ -45,9 +45,11 @@ class FGFA(FlowGuidedVideoDetector):
 
     Args:
         aggregator (dict): ``EmbedAggregator`` config (``channels`` = feature channels).
-        test_cfg (dict, optional): may repeat the sampler's ``num_left_ref_imgs``,
-            ``num_right_ref_imgs`` and ``frame_stride`` (documentation only; a value that
-            differs from the sampler's raises at test time).
+        test_cfg (dict, optional): ``rpn`` / ``rcnn``. Window sizes here
+            (``num_left_ref_imgs``, ``num_right_ref_imgs``, ``frame_stride``, which older
+            configs carry) are checked to be ints but never read: the pipeline's window
+            wins, also where the inference API rewrites it (``inference_vid``'s causal
+            window).
         Others: see :class:`FlowGuidedVideoDetector`.
     """
 
@@ -110,19 +112,9 @@ class FGFA(FlowGuidedVideoDetector):
         described in the metainfo (:func:`~mmpsla.utils.frame_windows.window_from_meta`).
 
         Raises:
-            ValueError: if the metainfo carries no window, or ``test_cfg`` names window
-                sizes that differ from the sampler's.
+            ValueError: if the metainfo carries no window description.
         """
-        window = window_from_meta(meta)
-        for key in WINDOW_META_KEYS:
-            value = self.test_cfg.get(key)
-            if value is not None and value != meta[key]:
-                raise ValueError(
-                    f"test_cfg.{key}={value} but the test pipeline's sampler packs {key}="
-                    f'{meta[key]}: the sampler (VIDRefFrameSample frame_range / stride) '
-                    f'decides the window; drop test_cfg.{key} or make them equal'
-                )
-        return window
+        return window_from_meta(meta)
 
     def predict(self, inputs, data_samples: List[TrackDataSample]) -> list:
         """Detect the current frame of each video of a lockstep batch.
