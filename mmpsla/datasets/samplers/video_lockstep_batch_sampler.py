@@ -70,14 +70,5 @@ class VideoLockstepBatchSampler(BatchSampler):
             yield [slot.pop(0) for slot in slots]
 
     def __len__(self) -> int:
-        steps, slots = 0, []
-        waiting = [len(video) for video in self._videos()][::-1]
-        while waiting or any(slots):
-            slots = [n for n in slots if n]
-            while len(slots) < self.batch_size and waiting:
-                slots.append(waiting.pop())
-            if not slots:
-                break
-            slots = [n - 1 for n in slots]
-            steps += 1
-        return steps
+        """The number of batches (the schedule of :meth:`__iter__`, counted)."""
+        return sum(1 for _ in self)
