@@ -389,21 +389,6 @@ class BaseVideoDetector(BaseModel):
         self._stream_states = {}
         self._active_state = {}
 
-    def update_video_state(self, metainfo: dict) -> bool:
-        """Select the state of ``metainfo``'s video (one stream), resetting it at a new video.
-
-        Args:
-            metainfo (dict): The current frame's metainfo (``frame_id``, ``video_id``).
-
-        Returns:
-            bool: True when the state was reset (first frame of a new video).
-        """
-        fresh = metainfo.get('video_id') not in self._stream_states or (
-            metainfo.get('frame_id') == 0
-        )
-        self.stream_states([metainfo])
-        return fresh
-
     def stream_states(self, metas: Sequence[dict]) -> List[Dict]:
         """The state of each stream of a test batch, one per current-frame metainfo.
 
@@ -420,9 +405,9 @@ class BaseVideoDetector(BaseModel):
         if len(set(ids)) != len(ids):
             raise ValueError(
                 f'a test batch holds one frame per video (one stream each), got video ids {ids}; '
-                "batch several videos with test_dataloader.batch_sampler=dict(type='"
-                "VideoLockstepBatchSampler', batch_size=B) or use batch_size=1 with "
-                'TrackImgSampler'
+                'to test B videos at once set test_dataloader.batch_sampler=dict(type='
+                "'VideoLockstepBatchSampler') next to test_dataloader.batch_size=B, or use "
+                'batch_size=1 with TrackImgSampler'
             )
         states = {}
         for meta, video_id in zip(metas, ids):
