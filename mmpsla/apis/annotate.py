@@ -5,7 +5,7 @@ from typing import Optional
 import torch
 
 from .frame_sources import video_fps, video_length
-from .inference import inference_video
+from .video_inference import inference_video
 from .visualization import VideoWriter, draw_detections
 
 

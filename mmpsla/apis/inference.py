@@ -4,30 +4,31 @@
   and load a checkpoint (mmpsla's or mmtrack's).
 * :func:`inference_vid` -- mmtrack's per-frame call: one frame in, its
   ``TrackDataSample`` out; frames of a video arrive in order (streaming, no look-ahead).
-* :func:`inference_video` -- mmpsla's whole-video generator (a list, folder, video file or
-  iterator of frames), which may look ahead (PSLA's middle key frames, FGFA's window).
+  Several videos at once: lists of frames and frame ids, one per video slot.
+* :func:`~.video_inference.inference_video` / :func:`~.video_inference.inference_videos`
+  -- mmpsla's whole-video generators (one video, or B in lockstep).
 
-Both feed frames through the config's test pipeline (:mod:`.test_pipeline`), whose frame
+All feed frames through the config's test pipeline (:mod:`.test_pipeline`), whose frame
 sampler marks the key / reference frames the model reads (the test-schedule contract), and
-share :func:`predict_frame`.
+share :func:`predict_frames` (one lockstep step of B videos through ``model.test_step``).
 """
 
 import copy
 import os
 import warnings
-from typing import Iterator, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures import TrackDataSample
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-from .frame_sources import CurrentFrame, FrameLike, FrameSource, LazyFrames, load_frame
-from .test_pipeline import build_test_pipeline, scheduled_pipeline
+from .frame_sources import CurrentFrame, FrameLike, load_frame
+from .test_pipeline import build_test_pipeline
 
 #: mmtrack 1.x's default ``ref_img_sampler`` of ``inference_vid``.
 DEFAULT_REF_IMG_SAMPLER = dict(frame_stride=2, num_left_ref_imgs=10)
@@ -115,9 +116,24 @@ def predict_frame(model: torch.nn.Module, pipeline: Compose, video_infos: dict) 
         TrackDataSample: the packed clip; its current frame
         (``video_data_samples[key_frames_inds[0]]``) holds ``pred_instances``.
     """
-    data = pseudo_collate([pipeline(video_infos)])
+    return predict_frames(model, [(pipeline, video_infos)])[0]
+
+
+def predict_frames(model: torch.nn.Module, items) -> List[TrackDataSample]:
+    """One lockstep step: the current frames of B videos through the model as one batch.
+
+    Args:
+        model (nn.Module): a video detector (one state per ``video_id``).
+        items (list[tuple[Compose, dict]]): per video, its test pipeline and the video
+            info of its current frame (``video_id`` distinct across the batch).
+
+    Returns:
+        list[TrackDataSample]: per video, the packed clip with ``pred_instances`` on its
+        current frame.
+    """
+    data = pseudo_collate([pipeline(video_infos) for pipeline, video_infos in items])
     with torch.no_grad():
-        return model.test_step(data)[0]
+        return model.test_step(data)
 
 
 def _stream_key(model: torch.nn.Module, ref_img_sampler: Optional[dict]) -> tuple:
@@ -126,14 +142,15 @@ def _stream_key(model: torch.nn.Module, ref_img_sampler: Optional[dict]) -> tupl
 
 def inference_vid(
     model: torch.nn.Module,
-    image: FrameLike,
-    frame_id: int,
+    image: Union[FrameLike, Sequence[FrameLike]],
+    frame_id: Union[int, Sequence[int]],
     ref_img_sampler: Optional[dict] = None,
-) -> TrackDataSample:
-    """Detect objects in one frame of a video (mmtrack 1.x's ``inference_vid``).
+) -> Union[TrackDataSample, List[TrackDataSample]]:
+    """Detect objects in one frame of a video (mmtrack 1.x's ``inference_vid``), or in one
+    frame of each of B videos at once.
 
     Frames of a video are passed in order, ``frame_id`` 0, 1, 2, ...; ``frame_id == 0``
-    starts a new video (the model's video state is reset). No frame after the current one
+    starts a new video (its state is reset). No frame after the current one
     is known, so every method runs its streaming schedule: PSLA and DFF take the first
     frame of each segment of ``l`` frames as key frame (``PSLAKeyFrameSchedule(mode=
     'first')`` / DFF's), FGFA and SELSA aggregate the causal window
@@ -141,21 +158,41 @@ def inference_vid(
     (mmtrack's per-frame semantics). The result equals :func:`inference_video` in
     streaming mode frame for frame.
 
+    Batch (mmtrack issue #141): ``image`` a list of B frames and ``frame_id`` a list of
+    B ids, one per video *slot*; each slot is its own stream (its own key frames / cache),
+    the B frames go through the model as one batch (the frames of one size share each
+    network call) and the results equal B separate streams. A slot starts a new video
+    with ``frame_id`` 0; B can change only when every slot starts anew.
+
     Args:
         model (nn.Module): From :func:`init_model`.
-        image (ndarray | str): The frame, HxWx3 BGR uint8 (or an image path).
-        frame_id (int): Its index in the video.
+        image (ndarray | str | list): The frame, HxWx3 BGR uint8 (or an image path), or
+            a list of B of them.
+        frame_id (int | list[int]): Its index in the video (B indices for B frames).
         ref_img_sampler (dict, optional): ``frame_stride`` and ``num_left_ref_imgs`` of
             the window methods. Defaults to mmtrack's ``dict(frame_stride=2,
             num_left_ref_imgs=10)``.
 
     Returns:
-        TrackDataSample: the packed sample; ``video_data_samples[key_frames_inds[0]]`` is
-        the frame, with ``pred_instances`` (bboxes (n, 4) xyxy in its pixel coordinates,
-        scores (n,), labels (n,)).
+        TrackDataSample | list[TrackDataSample]: the packed sample (a list of B for a
+        batch); ``video_data_samples[key_frames_inds[0]]`` is the frame, with
+        ``pred_instances`` (bboxes (n, 4) xyxy in its pixel coordinates, scores (n,),
+        labels (n,)).
     """
-    if not isinstance(frame_id, (int, np.integer)) or frame_id < 0:
-        raise ValueError(f'frame_id must be an int >= 0, got {frame_id!r}')
+    batched = isinstance(image, (list, tuple))
+    images = list(image) if batched else [image]
+    frame_ids = list(frame_id) if isinstance(frame_id, (list, tuple)) else [frame_id]
+    if batched != isinstance(frame_id, (list, tuple)) or len(images) != len(frame_ids):
+        raise ValueError(
+            'image and frame_id must both be single values or lists of the same length (one '
+            f'frame per video slot), got {len(images) if batched else "one"} image(s) and '
+            f'frame_id={frame_id!r}'
+        )
+    if not images:
+        raise ValueError('inference_vid: the batch is empty (pass at least one frame)')
+    for fid in frame_ids:
+        if not isinstance(fid, (int, np.integer)) or isinstance(fid, bool) or fid < 0:
+            raise ValueError(f'frame_id must be an int >= 0, got {fid!r}')
     window = dict(DEFAULT_REF_IMG_SAMPLER if ref_img_sampler is None else ref_img_sampler)
     if set(window) != set(DEFAULT_REF_IMG_SAMPLER):
         raise ValueError(
@@ -163,120 +200,43 @@ def inference_vid(
         )
     key = _stream_key(model, window)
     stream = getattr(model, '_inference_stream', None)
-    if frame_id == 0 or stream is None or stream['key'] != key:
-        if frame_id != 0:
-            raise ValueError(f'a video starts at frame_id 0, got {frame_id} first')
+    if stream is None or stream['key'] != key or len(stream['next']) != len(images):
+        if any(fid != 0 for fid in frame_ids):
+            expected = None if stream is None else len(stream['next'])
+            raise ValueError(
+                f'a video starts at frame_id 0, got frame_id={frame_id!r} first'
+                + (
+                    f' (the stream has {expected} slot(s), this call {len(images)}; B can '
+                    'change only when every slot starts at frame_id 0)'
+                    if expected
+                    else ''
+                )
+            )
         pipeline = build_test_pipeline(
             model.cfg, mode='first', test_cfg=model.test_cfg, causal_window=window
         )
-        stream = {'key': key, 'pipeline': pipeline, 'next': 0}
+        stream = {'key': key, 'pipeline': pipeline, 'next': [0] * len(images)}
         model._inference_stream = stream
         model.reset_video_state()
-    if frame_id != stream['next']:
-        raise ValueError(
-            f'frames must arrive in order: expected frame_id {stream["next"]}, got {frame_id}'
-        )
-    video_infos = {
-        'video_id': 0,
-        'video_length': frame_id + 1,
-        'images': CurrentFrame(load_frame(image), frame_id),
-        'key_frame_id': frame_id,
-    }
-    result = predict_frame(model, stream['pipeline'], video_infos)
-    stream['next'] = frame_id + 1
-    return result
-
-
-def inference_video(
-    model: torch.nn.Module,
-    frames,
-    key_frame_interval: Optional[int] = None,
-    mode: Optional[str] = None,
-    return_images: bool = False,
-) -> Iterator[DetDataSample]:
-    """Detect objects in every frame of one video, in order (a generator).
-
-    The config's test pipeline prepares each frame and its frame sampler marks the key /
-    reference frames (``PSLAKeyFrameSchedule`` for PSLA and the frame baseline,
-    ``VIDRefFrameSample`` for DFF / FGFA / SELSA; mmtrack configs' ``ref_img_sampler`` /
-    ``test_cfg.key_frame_interval`` are translated into one). The model keeps its video
-    state between frames; it is reset at the first frame. Frames are read lazily and
-    dropped once no later frame needs them. Bad arguments raise at the call.
-
-    Args:
-        model (nn.Module): From :func:`init_model`.
-        frames: A list/tuple of HxWx3 BGR uint8 arrays or image paths, an (N, H, W, 3)
-            array, a folder of frames (sorted by name), a video file (read with OpenCV), or
-            an iterator of arrays/paths (length unknown: streaming).
-        key_frame_interval (int, optional): l of PSLA's / DFF's schedule. Defaults to the
-            config's. Methods without key frames (FGFA, SELSA) refuse it.
-        mode (str, optional): PSLA's schedule: ``'middle'`` (key frame = segment middle,
-            needs the video length, looks ahead up to l/2 frames) or ``'first'``
-            (streaming). Defaults to the config's mode when the length is known,
-            ``'first'`` otherwise. DFF follows it too when its pipeline is PSLA's.
-        return_images (bool): Yield ``(image, sample)`` pairs, image the HxWx3 BGR frame.
-
-    Yields:
-        DetDataSample: Per frame, ``pred_instances`` (bboxes (n, 4) xyxy in the frame's
-        pixel coordinates, scores (n,), labels (n,)) and ``frame_id``; with key frames
-        also ``key_frame_id`` and ``is_key_frame``.
-    """
-    source = FrameSource(frames)
-    sampler = scheduled_pipeline(model.cfg, model.test_cfg)[0]
-    name = type(model).__name__
-    if sampler['type'] == 'PSLAKeyFrameSchedule':
-        if mode is None:
-            mode = sampler.get('mode', 'middle') if source.length is not None else 'first'
-        if mode not in ('middle', 'first'):
-            raise ValueError(f'mode must be "middle" or "first", got {mode!r}')
-        if mode == 'middle' and source.length is None:
+    for slot, fid in enumerate(frame_ids):
+        if fid not in (0, stream['next'][slot]):
             raise ValueError(
-                'mode="middle" needs the number of frames; pass a list, a folder or a video '
-                'file, or use mode="first" (streaming) for iterators'
+                f'frames must arrive in order: expected frame_id {stream["next"][slot]}'
+                + (f' in slot {slot}' if batched else '')
+                + f', got {fid}'
             )
-        keep = key_frame_interval or sampler.get('key_frame_interval', 10)
-    else:
-        if mode is not None:
-            raise ValueError(f'mode applies to the PSLA key-frame schedule; {name} has none')
-        if sampler['method'] != 'test_key_frame_interval':
-            if key_frame_interval is not None:
-                raise ValueError(f'{name} has no key frames; key_frame_interval does not apply')
-            if source.length is None:
-                raise ValueError(
-                    f'{name} aggregates frames ahead of the current one and needs the number '
-                    'of frames: pass a list, a folder or a video file, not an iterator'
-                )
-        # DFF's schedule looks back at its segment's first frame; FGFA / SELSA read ahead
-        keep = 1
-        if sampler['method'] == 'test_key_frame_interval':
-            keep = key_frame_interval or sampler.get('key_frame_interval', 10)
-    pipeline = build_test_pipeline(model.cfg, key_frame_interval, mode, model.test_cfg)
-    return _frame_results(model, source, pipeline, keep, return_images)
-
-
-def _frame_results(model, source, pipeline, keep, return_images) -> Iterator:
-    """Feed the frames of ``source`` through ``pipeline`` and ``model`` one by one.
-
-    ``keep`` frames before the current one stay readable (the PSLA schedule looks back at
-    its segment's key frame); older ones are released.
-    """
-    model.reset_video_state()
-    device = next(model.parameters()).device
-    images = LazyFrames(source)
-    index = 0
-    while source.length is None or index < source.length:
-        if source.get(index) is None:
-            break
-        images.length = source.length if source.length is not None else index + 1
-        video_infos = {
-            'video_id': 0,
-            'video_length': images.length,
-            'images': images,
-            'key_frame_id': index,
-        }
-        result = predict_frame(model, pipeline, video_infos)
-        current = result[result.key_frames_inds[0]]
-        current = current.cpu() if device.type != 'cpu' else current
-        yield (images[index]['img'], current) if return_images else current
-        images.release_before(index + 1 - keep)
-        index += 1
+    items = [
+        (
+            stream['pipeline'],
+            {
+                'video_id': slot,
+                'video_length': fid + 1,
+                'images': CurrentFrame(load_frame(img), fid),
+                'key_frame_id': fid,
+            },
+        )
+        for slot, (img, fid) in enumerate(zip(images, frame_ids))
+    ]
+    results = predict_frames(model, items)
+    stream['next'] = [fid + 1 for fid in frame_ids]
+    return results if batched else results[0]

@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmdet.registry import TRANSFORMS
 
+from ...utils.frame_windows import fixed_stride_window
 from .base_vid_frame_sample import DEFAULT_VIDEO_KEYS, VIDFrameSampleBase, segment_key_frame
 
 REF_SAMPLE_METHODS = (
@@ -57,7 +58,9 @@ class VIDRefFrameSample(VIDFrameSampleBase):
       entering the window; at the end of the video it is the last frame again). Each
       packed frame's metainfo gets ``frame_stride`` and ``num_left_ref_imgs``
       (``-frame_range[0]``) and ``num_right_ref_imgs`` (``frame_range[1]``), to be
-      packed with ``PackTrackInputs(meta_keys=(...))``.
+      packed with ``PackTrackInputs(meta_keys=(...))``: the description of the window
+      the detectors read (they aggregate exactly :meth:`window`, see
+      :mod:`mmpsla.utils.frame_windows`; the window is defined in that one place).
     - ``'test_with_adaptive_stride'`` (SELSA, TRoI Align): at ``i == 0`` the refs are
       ``num_ref_imgs`` frames evenly spaced over the whole video,
       ``round(j * (L - 1) / (num_ref_imgs - 1))`` for ``j = 0 .. num_ref_imgs - 1``
@@ -132,10 +135,8 @@ class VIDRefFrameSample(VIDFrameSampleBase):
                 return [index] * self.num_ref_imgs
             return sorted(_draw(left, half) + _draw(right, half))
         if self.method == 'test_with_fix_stride':
-            last = min(high * self.stride, length - 1)
-            if index == 0:
-                return list(range(0, last + 1))
-            return [min(index + high * self.stride, length - 1)]
+            last = self.window(index, length)[-1]  # the frame entering the window
+            return list(range(0, last + 1)) if index == 0 else [last]
         if self.method == 'test_with_adaptive_stride':
             if index != 0:
                 return []
@@ -169,9 +170,11 @@ class VIDRefFrameSample(VIDFrameSampleBase):
         return self.pack_frames(video_infos, inds, flags, extra)
 
     def window(self, index: int, length: int) -> Tuple[int, ...]:
-        """FGFA aggregation window ``W(index)`` of ``'test_with_fix_stride'`` (positions)."""
+        """FGFA aggregation window ``W(index)`` of ``'test_with_fix_stride'`` (positions):
+        :func:`~mmpsla.utils.frame_windows.fixed_stride_window`, which the detectors
+        evaluate on the description this sampler packs."""
         low, high = self.frame_range
-        return tuple(min(max(index + j * self.stride, 0), length - 1) for j in range(low, high + 1))
+        return tuple(fixed_stride_window(index, length, -low, high, self.stride))
 
     def __repr__(self) -> str:
         return (

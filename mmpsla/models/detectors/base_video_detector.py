@@ -12,20 +12,26 @@ API summary for subclasses (see :class:`BaseVideoDetector` for details):
   original image), :meth:`head_forward` (raw head outputs, ``mode='tensor'``).
 * Frame helpers: :meth:`get_frames` picks the frames of one role (``'key'``: the frames that
   carry the loss / the current frame; ``'ref'``: reference / key frames) out of the
-  (N, T, C, H, W) batch; :meth:`check_single_stream` guards ``predict`` (batch size 1);
-  :meth:`add_pred_to_track_samples` stores the predictions on the current frame.
+  (N, T, C, H, W) batch; :meth:`add_pred_to_track_samples` stores the predictions on the
+  current frame.
+* Batched test (B videos in lockstep, one frame of each per step): :meth:`open_streams`
+  splits a batch into :class:`Stream` s (clip, sample, the video's state);
+  :func:`run_batched` runs a function over items of one shape as one batch;
+  :meth:`predict_heads` runs the task head; :meth:`test_step` pre-processes the clips of
+  a B > 1 batch one by one (their lengths differ), so results equal batch size 1.
 * Test-schedule contract (:meth:`key_frame_of`): the test pipeline marks each frame
   (``is_key_frame``, ``key_frame_id`` in its metainfo, from ``PSLAKeyFrameSchedule`` or
   ``VIDRefFrameSample``) and attaches the reference / key frames a model needs; models
   read the marks. mmtrack's ``test_cfg.key_frame_interval`` is translated into the same
   marks (streaming schedule, key frame first in each segment) for frames that carry none.
-* Per-video state: :attr:`video_state` is a plain dict (never saved in checkpoints) that is
-  cleared by :meth:`update_video_state` when a frame has ``frame_id == 0`` or a new
-  ``video_id``; :meth:`reset_video_state` clears it explicitly.
+* Per-video state: one plain dict per stream (never saved in checkpoints), keyed by
+  ``video_id`` (:meth:`stream_states`): empty at a video's first frame, dropped when its
+  video is absent from a batch; :attr:`video_state` is the state of the stream processed
+  last (with batch size 1, the video's); :meth:`reset_video_state` clears them all.
 """
 
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.registry import MODELS
@@ -39,6 +45,70 @@ ConfigLike = Optional[Union[dict, 'torch.nn.Module']]
 #: The roles :meth:`BaseVideoDetector.get_frames` understands, mapped to the
 #: ``TrackDataSample`` metainfo field holding their frame indices.
 FRAME_ROLES = {'key': 'key_frames_inds', 'ref': 'ref_frames_inds'}
+
+
+class Stream:
+    """One video of a test batch: its clip, sample and state (see :meth:`open_streams`).
+
+    Attributes:
+        inputs (Tensor): (1, T, C, H, W), the clip of this step.
+        sample (TrackDataSample): its T frames' samples.
+        state (dict): the video's state (kept by the detector between steps).
+    """
+
+    def __init__(self, inputs: Tensor, sample: TrackDataSample, state: Dict) -> None:
+        self.inputs = inputs
+        self.sample = sample
+        self.state = state
+
+    @property
+    def current(self) -> int:
+        """Index of the current frame in the clip."""
+        return self.sample.key_frames_inds[0]
+
+    @property
+    def det_sample(self) -> DetDataSample:
+        return self.sample[self.current]
+
+    @property
+    def meta(self) -> dict:
+        return self.det_sample.metainfo
+
+    def frame(self, index: Optional[int] = None) -> Tensor:
+        """Frame ``index`` of the clip (default: the current one), (1, C, H, W)."""
+        return self.inputs[:, self.current if index is None else index]
+
+
+def run_batched(items: Sequence[Sequence[Tensor]], fn: Callable) -> list:
+    """Apply ``fn`` to items batched by shape, return the per-item outputs in order.
+
+    Items whose tensors have the same shapes (beyond dim 0) are concatenated along dim
+    0 and passed together, ``fn(indices, *tensors)``; the output (a tensor or a list with
+    one entry per row of the first tensor) is split back per item.
+
+    Args:
+        items: per item, a tuple of tensors (n_i, ...) (n_i rows each).
+        fn: ``fn(indices of the group's items, *concatenated tensors)``.
+
+    Returns:
+        list: per item, its rows of the output (a tensor (n_i, ...) or a list of n_i).
+    """
+    groups: Dict[tuple, List[int]] = {}
+    for index, tensors in enumerate(items):
+        groups.setdefault(tuple(tuple(t.shape[1:]) for t in tensors), []).append(index)
+    outputs: list = [None] * len(items)
+    for inds in groups.values():
+        args = [torch.cat([items[i][j] for i in inds]) for j in range(len(items[inds[0]]))]
+        result = fn(inds, *args)
+        counts = [items[i][0].size(0) for i in inds]
+        if isinstance(result, Tensor):
+            parts = result.split(counts)
+        else:
+            starts = [sum(counts[:k]) for k in range(len(counts))]
+            parts = [result[a : a + n] for a, n in zip(starts, counts)]
+        for i, part in zip(inds, parts):
+            outputs[i] = part
+    return outputs
 
 
 class BaseVideoDetector(BaseModel):
@@ -98,8 +168,8 @@ class BaseVideoDetector(BaseModel):
         self.roi_head = MODELS.build(roi_head)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-        self.video_state: Dict = {}
-        self._state_video_id = None
+        self._stream_states: Dict = {}
+        self._active_state: Dict = {}
 
     # ------------------------------------------------------------------ dispatch
     def forward(
@@ -263,20 +333,6 @@ class BaseVideoDetector(BaseModel):
         return imgs, samples
 
     @staticmethod
-    def check_single_stream(data_samples: Sequence[TrackDataSample]) -> TrackDataSample:
-        """Return the only sample of a ``predict`` batch, raising if there are more.
-
-        Video prediction keeps per-video state, so it processes one stream (batch size 1).
-        """
-        if data_samples is None or len(data_samples) != 1:
-            n = 0 if data_samples is None else len(data_samples)
-            raise ValueError(
-                'video prediction processes one video stream at a time: data_samples must '
-                f'hold exactly 1 TrackDataSample (test batch size 1), got {n}'
-            )
-        return data_samples[0]
-
-    @staticmethod
     def add_pred_to_track_samples(
         data_samples: Sequence[TrackDataSample], results: Sequence[InstanceData]
     ) -> List[TrackDataSample]:
@@ -319,26 +375,130 @@ class BaseVideoDetector(BaseModel):
         return frame_id == key, key
 
     # ------------------------------------------------------------------ video state
-    def reset_video_state(self) -> None:
-        """Forget everything kept about the current video."""
-        self.video_state = {}
-        self._state_video_id = None
+    @property
+    def video_state(self) -> Dict:
+        """The state of the stream processed last (with one stream: the video's state)."""
+        return self._active_state
 
-    def update_video_state(self, metainfo: dict) -> bool:
-        """Clear :attr:`video_state` when ``metainfo`` starts a new video.
+    @video_state.setter
+    def video_state(self, value: Dict) -> None:
+        self._active_state = value
+
+    def reset_video_state(self) -> None:
+        """Forget everything kept about every stream."""
+        self._stream_states = {}
+        self._active_state = {}
+
+    def stream_states(self, metas: Sequence[dict]) -> List[Dict]:
+        """The state of each stream of a test batch, one per current-frame metainfo.
+
+        Streams are told apart by ``video_id``. A stream's state is created empty at its
+        video's first frame (``frame_id == 0``) or when its video is new; the states of
+        videos absent from the batch are dropped (in the lockstep schedule a video leaves
+        the batch when it ends). With one stream this is the single-video rule: a new
+        video starts from an empty state.
+
+        Raises:
+            ValueError: if a metainfo lacks ``frame_id`` or two belong to one video.
+        """
+        ids = [meta.get('video_id') for meta in metas]
+        if len(set(ids)) != len(ids):
+            raise ValueError(
+                f'a test batch holds one frame per video (one stream each), got video ids {ids}; '
+                'to test B videos at once set test_dataloader.batch_sampler=dict(type='
+                "'VideoLockstepBatchSampler') next to test_dataloader.batch_size=B, or use "
+                'batch_size=1 with TrackImgSampler'
+            )
+        states = {}
+        for meta, video_id in zip(metas, ids):
+            if meta.get('frame_id') is None:
+                raise ValueError('the frame metainfo must contain "frame_id"')
+            state = self._stream_states.get(video_id)
+            states[video_id] = {} if state is None or meta['frame_id'] == 0 else state
+        self._stream_states = states
+        self._active_state = states[ids[-1]] if ids else {}
+        return [states[video_id] for video_id in ids]
+
+    def open_streams(
+        self, inputs: Union[Tensor, Sequence[Tensor]], data_samples: Sequence[TrackDataSample]
+    ) -> List[Stream]:
+        """Split a test batch into its streams, each with its video's state.
 
         Args:
-            metainfo (dict): The current frame's metainfo (``frame_id``, ``video_id``).
+            inputs (Tensor | list[Tensor]): see :meth:`split_clips`.
+            data_samples (list[TrackDataSample]): B samples, one per video.
 
         Returns:
-            bool: True when the state was reset (first frame of a new video).
+            list[Stream]: B streams, in batch order.
         """
-        video_id = metainfo.get('video_id', None)
-        frame_id = metainfo.get('frame_id', None)
-        if frame_id is None:
-            raise ValueError('the frame metainfo must contain "frame_id"')
-        if frame_id == 0 or video_id != self._state_video_id:
-            self.video_state = {}
-            self._state_video_id = video_id
-            return True
-        return False
+        clips = self.split_clips(inputs, data_samples)
+        metas = [s[s.key_frames_inds[0]].metainfo for s in data_samples]
+        states = self.stream_states(metas)
+        return [Stream(c, s, st) for c, s, st in zip(clips, data_samples, states)]
+
+    @staticmethod
+    def split_clips(
+        inputs: Union[Tensor, Sequence[Tensor]], data_samples: Sequence[TrackDataSample]
+    ) -> List[Tensor]:
+        """The clips of a test batch, one (1, T_i, C, H_i, W_i) tensor per sample.
+
+        Args:
+            inputs (Tensor | list[Tensor]): (B, T, C, H, W), or B tensors (T_i, C, H_i,
+                W_i) / (1, T_i, C, H_i, W_i) when the clips differ in length or size.
+            data_samples (list[TrackDataSample]): B samples.
+
+        Raises:
+            ValueError: if the numbers of clips and samples, or of frames, differ.
+        """
+        if not data_samples:
+            raise ValueError('test prediction needs data_samples (one TrackDataSample per clip)')
+        if isinstance(inputs, Tensor):
+            if inputs.dim() != 5:
+                raise ValueError(
+                    f'inputs must have shape (B, T, C, H, W), got {tuple(inputs.shape)}'
+                )
+            clips = [inputs[i : i + 1] for i in range(inputs.size(0))]
+        else:
+            clips = [x if x.dim() == 5 else x[None] for x in inputs]
+        if len(clips) != len(data_samples) or any(x.size(0) != 1 for x in clips):
+            raise ValueError(
+                f'inputs hold {sum(x.size(0) for x in clips)} clips but data_samples '
+                f'{len(data_samples)} samples; pass one clip per TrackDataSample'
+            )
+        for clip, sample in zip(clips, data_samples):
+            if clip.size(1) != len(sample):
+                raise ValueError(
+                    f'a clip has {clip.size(1)} frames but its TrackDataSample {len(sample)}'
+                )
+        return clips
+
+    def predict_heads(self, feats: Sequence[Tensor], streams: Sequence[Stream]) -> list:
+        """Detections of each stream's current frame from its feature (1, C, h, w).
+
+        Streams whose features have one shape go through the task head as one batch.
+
+        Returns:
+            list[InstanceData]: one per stream, in original-image coordinates.
+        """
+        results = run_batched(
+            [(feat,) for feat in feats],
+            lambda inds, feat: self.head_predict(feat, [streams[i].det_sample for i in inds]),
+        )
+        return [result[0] for result in results]
+
+    def test_step(self, data: Union[dict, tuple, list]) -> list:
+        """mmengine's ``test_step``; a batch of B > 1 videos is pre-processed clip by clip.
+
+        The clips of a lockstep batch differ in length (a key frame or reference frames
+        attached to some) and may differ in size, so each is normalised and padded alone
+        -- exactly as at batch size 1 -- and :meth:`predict` receives a list of clips.
+        """
+        samples = data.get('data_samples') if isinstance(data, dict) else None
+        if samples is None or len(samples) <= 1:
+            return super().test_step(data)
+        clips, packed = [], []
+        for clip, sample in zip(data['inputs'], samples):
+            one = self.data_preprocessor({'inputs': [clip], 'data_samples': [sample]}, False)
+            clips.append(one['inputs'])
+            packed.append(one['data_samples'][0])
+        return self.predict(clips, packed)

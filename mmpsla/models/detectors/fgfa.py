@@ -7,35 +7,9 @@ from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
+from ...utils.frame_windows import window_from_meta
+from .base_video_detector import Stream, run_batched
 from .flow_guided_video_detector import FlowGuidedVideoDetector
-
-
-def fixed_stride_window(meta: dict, test_cfg: dict) -> List[int]:
-    """Frame ids of the fixed-stride test window ``W(t)`` of the current frame.
-
-    Args:
-        meta (dict): the current frame's metainfo (``frame_id``, video length
-            ``ori_video_length`` / ``video_length`` and, optionally, ``num_left_ref_imgs`` /
-            ``num_right_ref_imgs`` / ``frame_stride`` set by the test sampler).
-        test_cfg (dict): fallbacks for the window sizes (defaults 15, left, 1).
-
-    Returns:
-        list[int]: ``[clip(t + k * stride) for k in -num_left..num_right]``.
-    """
-    length = meta.get('ori_video_length', meta.get('video_length'))
-    if length is None:
-        raise ValueError('the test window needs the video length (ori_video_length / video_length)')
-    num_left = meta.get('num_left_ref_imgs', test_cfg.get('num_left_ref_imgs', 15))
-    num_right = meta.get('num_right_ref_imgs', test_cfg.get('num_right_ref_imgs'))
-    num_right = num_left if num_right is None else num_right
-    stride = meta.get('frame_stride', test_cfg.get('frame_stride', 1))
-    if num_left < 0 or num_right < 0 or stride < 1:
-        raise ValueError(
-            f'invalid test window: num_left_ref_imgs={num_left}, '
-            f'num_right_ref_imgs={num_right}, frame_stride={stride}'
-        )
-    frame_id = meta['frame_id']
-    return [min(max(frame_id + k * stride, 0), length - 1) for k in range(-num_left, num_right + 1)]
 
 
 @MODELS.register_module()
@@ -49,7 +23,8 @@ class FGFA(FlowGuidedVideoDetector):
     target's own features and the warped ones (per-pixel softmax of cosine similarities
     of embeddings) and the task head's loss is taken on the target.
 
-    Test (``VIDRefFrameSample(method='test_with_fix_stride')``, frames one by one): the
+    Test (``VIDRefFrameSample(method='test_with_fix_stride')``, each video's frames one by
+    one, B videos in lockstep with their own caches): the
     features of frame t aggregate the window
     ``W(t) = [clip(t + k * s) for k in -n_l..n_r]`` (stride ``s``, ``clip`` to
     ``[0, L - 1]``, so near the ends of the video the first / last frame repeats, as in
@@ -62,16 +37,19 @@ class FGFA(FlowGuidedVideoDetector):
     frames older than the window are evicted. A needed window frame that never arrived
     raises a ``ValueError``.
 
-    Window sizes: ``num_left_ref_imgs``, ``num_right_ref_imgs`` and ``frame_stride`` are
-    read from the current frame's metainfo when the sampler sets them, else from
-    ``test_cfg`` (defaults 15, ``num_left_ref_imgs``, 1 -- mmtrack's 31-frame window).
-    The video length comes from the metainfo (``ori_video_length``, else
-    ``video_length``).
+    The window is the sampler's (the test-schedule contract): it packs its description
+    (``num_left_ref_imgs``, ``num_right_ref_imgs``, ``frame_stride``, with ``frame_id`` and
+    ``ori_video_length``) into each frame's metainfo and the model evaluates it with the
+    same :func:`~mmpsla.utils.frame_windows.fixed_stride_window` the sampler used to pick
+    the frames it attached; the model never chooses a window of its own.
 
     Args:
         aggregator (dict): ``EmbedAggregator`` config (``channels`` = feature channels).
-        test_cfg (dict, optional): may hold ``num_left_ref_imgs`` (default 15),
-            ``num_right_ref_imgs`` and ``frame_stride`` (default 1).
+        test_cfg (dict, optional): ``rpn`` / ``rcnn``. Window sizes here
+            (``num_left_ref_imgs``, ``num_right_ref_imgs``, ``frame_stride``, which older
+            configs carry) are checked to be ints but never read: the pipeline's window
+            wins, also where the inference API rewrites it (``inference_vid``'s causal
+            window).
         Others: see :class:`FlowGuidedVideoDetector`.
     """
 
@@ -104,11 +82,6 @@ class FGFA(FlowGuidedVideoDetector):
         if self.test_cfg.get('frame_stride', 1) < 1:
             raise ValueError('test_cfg.frame_stride must be >= 1')
 
-    def extra_repr(self) -> str:
-        nl = self.test_cfg.get('num_left_ref_imgs', 15)
-        nr = self.test_cfg.get('num_right_ref_imgs', nl)
-        return f'test window: left={nl}, right={nr}, stride={self.test_cfg.get("frame_stride", 1)}'
-
     # ------------------------------------------------------------------ training
     def _train_feat(self, inputs: Tensor, data_samples: List[TrackDataSample]):
         """Aggregated features of the target frames and the targets' samples."""
@@ -135,37 +108,90 @@ class FGFA(FlowGuidedVideoDetector):
 
     # ------------------------------------------------------------------ test
     def test_window(self, meta: dict) -> List[int]:
-        """Frame ids aggregated for the current frame (its window ``W(t)``); see
-        :func:`fixed_stride_window`."""
-        return fixed_stride_window(meta, self.test_cfg)
+        """Frame ids aggregated for the current frame: the window ``W(t)`` its sampler
+        described in the metainfo (:func:`~mmpsla.utils.frame_windows.window_from_meta`).
 
-    def _cache_frames(self, inputs: Tensor, sample: TrackDataSample) -> None:
-        """Run N_f (one batch) on the frames of ``sample`` that are not cached yet."""
-        cache, new_ids, new_inds = self.uncached_frames(sample)
-        if new_inds:
-            imgs = inputs[0, new_inds]
-            feats = self.extract_feat(imgs)
-            for i, frame_id in enumerate(new_ids):
-                cache[frame_id] = (imgs[i : i + 1], feats[i : i + 1])
+        Raises:
+            ValueError: if the metainfo carries no window description.
+        """
+        return window_from_meta(meta)
 
-    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
-        """Detect the current frame of a video stream (batch size 1).
+    def predict(self, inputs, data_samples: List[TrackDataSample]) -> list:
+        """Detect the current frame of each video of a lockstep batch.
+
+        N_f runs once per frame (the frames not cached yet of all streams, one batch per
+        image size); FlowNet + warping of every stream's window frames onto its current
+        frame run as one batch too; the aggregation is per stream.
 
         Args:
-            inputs (Tensor): (1, T, C, H, W): the current frame (``key_frames_inds[0]``)
-                and any reference frames the sampler attached.
-            data_samples (list[TrackDataSample]): 1 sample.
+            inputs (Tensor | list[Tensor]): (B, T, C, H, W), or B clips (see
+                :meth:`~BaseVideoDetector.open_streams`): the current frame
+                (``key_frames_inds[0]``) and any reference frames the sampler attached.
+            data_samples (list[TrackDataSample]): B samples, one per video.
 
         Returns:
-            list[TrackDataSample]: the sample, its current frame carrying
+            list[TrackDataSample]: the samples, each current frame carrying
             ``pred_instances`` in original-image coordinates.
         """
-        sample = self.check_single_stream(data_samples)
-        img, det_sample = self.current_frame(inputs, sample)
-        meta = det_sample.metainfo
-        self.update_video_state(meta)
-        self._cache_frames(inputs, sample)
-        cache = self.video_state['frames']
+        streams = self.open_streams(inputs, data_samples)
+        new = [self.uncached_frames(s.sample, s.state) for s in streams]
+        fresh = [i for i, (_, ids, _) in enumerate(new) if ids]
+        feats = run_batched(
+            [(streams[i].inputs[0, new[i][2]],) for i in fresh],
+            lambda _, imgs: self.extract_feat(imgs),
+        )
+        for i, feat in zip(fresh, feats):
+            cache, ids, inds = new[i]
+            imgs = streams[i].inputs[0, inds]
+            for j, frame_id in enumerate(ids):
+                cache[frame_id] = (imgs[j : j + 1], feat[j : j + 1])
+        windows = [self._window_in_cache(s) for s in streams]
+        pairs = []  # per stream with references: (current (K, 3, H, W), refs, ref feats)
+        for stream, window in zip(streams, windows):
+            cache = stream.state['frames']
+            ref_ids = sorted(set(window) - {stream.meta['frame_id']})
+            if ref_ids:
+                ref_imgs = torch.cat([cache[i][0] for i in ref_ids], dim=0)
+                ref_feats = torch.cat([cache[i][1] for i in ref_ids], dim=0)
+                pairs.append((stream.frame().expand_as(ref_imgs), ref_imgs, ref_feats))
+            else:
+                pairs.append(None)
+        with_refs = [i for i, pair in enumerate(pairs) if pair is not None]
+        warped = run_batched(
+            [pairs[i] for i in with_refs],
+            lambda inds, cur, refs, ref_feats: self.warp_to_current(
+                ref_feats,
+                self.compute_flow(
+                    cur,
+                    refs,
+                    [
+                        streams[with_refs[k]].meta
+                        for k in inds
+                        for _ in range(len(pairs[with_refs[k]][0]))
+                    ],
+                ),
+                [False] * cur.size(0),
+            ),
+        )
+        warped_of = dict(zip(with_refs, warped))
+        out = []
+        for i, (stream, window) in enumerate(zip(streams, windows)):
+            frame_id = stream.meta['frame_id']
+            feat = stream.state['frames'][frame_id][1]
+            if i in warped_of:
+                ref_ids = sorted(set(window) - {frame_id})
+                slot = {fid: k for k, fid in enumerate(ref_ids)}
+                # the current frame's slot, and clipped copies of it at the video's ends,
+                # take its own features (its flow to itself is zero)
+                stack = [feat[0] if f == frame_id else warped_of[i][slot[f]] for f in window]
+                feat = self.aggregator(feat, torch.stack(stack, dim=0))
+            out.append(feat)
+        results = self.predict_heads(out, streams)
+        return self.add_pred_to_track_samples(data_samples, results)
+
+    def _window_in_cache(self, stream: Stream) -> List[int]:
+        """The stream's window, checked against its frame cache (older frames evicted)."""
+        meta, cache = stream.meta, stream.state['frames']
         window = self.test_window(meta)
         missing = sorted({i for i in window if i not in cache})
         if missing:
@@ -176,17 +202,4 @@ class FGFA(FlowGuidedVideoDetector):
             )
         for frame_id in [i for i in cache if i < min(window)]:
             del cache[frame_id]  # older than every future window
-        feat = cache[meta['frame_id']][1]
-        ref_ids = sorted(set(window) - {meta['frame_id']})
-        if ref_ids:
-            ref_imgs = torch.cat([cache[i][0] for i in ref_ids], dim=0)
-            ref_feats = torch.cat([cache[i][1] for i in ref_ids], dim=0)
-            flows = self.compute_flow(img.expand_as(ref_imgs), ref_imgs, [meta])
-            warped = self.warp_to_current(ref_feats, flows, [False] * len(ref_ids))
-            slot = {frame_id: i for i, frame_id in enumerate(ref_ids)}
-            # the current frame's slot, and clipped copies of it at the video's ends, take
-            # its own features (its flow to itself is zero)
-            stack = [feat[0] if fid == meta['frame_id'] else warped[slot[fid]] for fid in window]
-            feat = self.aggregator(feat, torch.stack(stack, dim=0))
-        results = self.head_predict(feat, [det_sample], rescale=True)
-        return self.add_pred_to_track_samples(data_samples, results)
+        return window

@@ -6,7 +6,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
-from .base_video_detector import BaseVideoDetector
+from .base_video_detector import BaseVideoDetector, run_batched
 
 
 @MODELS.register_module()
@@ -16,7 +16,7 @@ class FrameBaselineDetector(BaseVideoDetector):
     Trains on the labelled frame only (``key_frames_inds``; PSLA's [k1, k2, n] samples work,
     their reference frames are ignored). At test time the current frame
     (``key_frames_inds[0]``) is detected and any attached key frame ignored; it keeps no
-    state, so any batch size works.
+    state, so any batch size works (frames of one video or of several).
 
     Args:
         backbone (dict): Backbone config returning one (N, C, h, w) map (e.g. ``PSLAResNet``).
@@ -57,11 +57,25 @@ class FrameBaselineDetector(BaseVideoDetector):
         """Losses on the labelled frame of each sample."""
         return self.head_loss(*self._current(inputs, data_samples))
 
-    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
-        """Detections of each sample's current frame (original-image coordinates)."""
-        feat, samples = self._current(inputs, data_samples)
-        results = self.head_predict(feat, samples, rescale=True)
-        return self.add_pred_to_track_samples(data_samples, results)
+    def predict(self, inputs, data_samples: List[TrackDataSample]) -> list:
+        """Detections of each sample's current frame (original-image coordinates).
+
+        Args:
+            inputs (Tensor | list[Tensor]): (N, T, C, H, W), or N clips of their own
+                length / size (:meth:`~BaseVideoDetector.split_clips`); frames of one
+                size run as one batch.
+            data_samples (list[TrackDataSample]): N samples (any videos: no state).
+        """
+        clips = self.split_clips(inputs, data_samples)
+        frames = [(clip[:, s.key_frames_inds[0]],) for clip, s in zip(clips, data_samples)]
+        results = run_batched(
+            frames,
+            lambda inds, img: self.head_predict(
+                self.extract_feat(img),
+                [data_samples[i][data_samples[i].key_frames_inds[0]] for i in inds],
+            ),
+        )
+        return self.add_pred_to_track_samples(data_samples, [r[0] for r in results])
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None):
         """Raw head outputs of the current frames."""

@@ -145,15 +145,22 @@ class MMTrackStyleVideoDetector(BaseVideoDetector):
             feat = self.neck(feat if isinstance(feat, (tuple, list)) else (feat,))
         return feat[-1] if isinstance(feat, (tuple, list)) else feat
 
-    def uncached_frames(self, sample: TrackDataSample) -> Tuple[Dict, List[int], List[int]]:
+    def uncached_frames(
+        self, sample: TrackDataSample, state: Optional[Dict] = None
+    ) -> Tuple[Dict, List[int], List[int]]:
         """The per-video frame cache and the frames of ``sample`` missing from it.
+
+        Args:
+            sample (TrackDataSample): the clip of one stream.
+            state (dict, optional): that stream's state; defaults to :attr:`video_state`.
 
         Returns:
             tuple: ``(cache, frame_ids, inds)``: :attr:`video_state`'s ``'frames'`` dict
             (``frame_id`` -> what the subclass caches) and, for every frame of the sample
             not cached yet (each id once), its ``frame_id`` and its index in the sample.
         """
-        cache = self.video_state.setdefault('frames', {})
+        state = self.video_state if state is None else state
+        cache = state.setdefault('frames', {})
         frame_ids, inds = [], []
         for idx in range(len(sample)):
             frame_id = sample[idx].metainfo['frame_id']

@@ -1,13 +1,13 @@
 """The PSLA video detector (paper Sec. 3): N_f / N_l split, RFU, DenseFT, task head N_t."""
 
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from torch import Tensor
 
-from .base_video_detector import BaseVideoDetector
+from .base_video_detector import BaseVideoDetector, Stream, run_batched
 
 
 @MODELS.register_module()
@@ -31,12 +31,14 @@ class PSLAVideoDetector(BaseVideoDetector):
     (k2 lies within half an interval of n, like the nearest key frame at test time). Then
     n's feature = DenseFT(F_l^n, F_t). A still image is the same frame three times.
 
-    Test (fixed key-frame schedule, §3): one video stream at a time (batch size 1). Frames carry
+    Test (fixed key-frame schedule, §3): B video streams in lockstep (batch size B, each
+    video its own state; key frames of all streams are batched, non-key frames too). Frames carry
     ``key_frame_id`` / ``is_key_frame`` (see :meth:`BaseVideoDetector.key_frame_of`:
     mmtrack's ``test_cfg.key_frame_interval`` is translated for frames without marks); a
     sample of 2 frames ``[key, current]`` attaches a key frame that lies ahead of the
-    current one. F_t and the id of the key frame it was
-    last updated with are kept in :attr:`video_state` and reset at every new video.
+    current one. Per video, F_t and the id of the key frame it was last updated with are
+    kept in its stream state (:meth:`~BaseVideoDetector.stream_states`), reset at every new
+    video.
 
     Args:
         backbone (dict): ``PSLAResNet`` config (N_f / N_l).
@@ -165,65 +167,100 @@ class PSLAVideoDetector(BaseVideoDetector):
         return self.head_forward(feat, samples)
 
     # ------------------------------------------------------------------ test
-    def _process_key_frame(self, img: Tensor, frame_id: int) -> Tensor:
-        """Run N_f on key frame ``frame_id`` and update F_t (RFU) -> F_t (1, C, h, w)."""
-        feat = self.backbone(img)
-        if self.use_rfu:
-            feat = self.rfu(feat, self.video_state.get('temporal'))
-        self.video_state['temporal'] = feat
-        self.video_state['key_frame_id'] = frame_id
-        self.video_state['num_key_frames'] = self.video_state.get('num_key_frames', 0) + 1
-        return feat
+    def _due_key_frame(self, stream: Stream) -> Optional[Tuple[Tensor, int]]:
+        """The key frame the stream must run N_f on this step, ``(img (1, 3, H, W), id)``.
 
-    def extract_test_feature(self, inputs: Tensor, track_sample: TrackDataSample) -> Tensor:
-        """The current frame's feature for N_t, updating the video state.
-
-        Args:
-            inputs (Tensor): (1, T, C, H, W), T = 1 (current) or 2 ([key, current]).
-            track_sample (TrackDataSample): Its metainfo.
-
-        Returns:
-            Tensor: (1, C, h, w): F_t at a key frame, DenseFT's output otherwise.
+        A key frame attached ahead of the current frame (``ref_frames_inds``) is due when
+        F_t was not yet updated with it; the current frame when it is a key frame (the
+        test-schedule contract, :meth:`~BaseVideoDetector.key_frame_of`) that was not
+        processed ahead; otherwise none.
         """
-        cur_ind = track_sample.key_frames_inds[0]
-        meta = track_sample[cur_ind].metainfo
-        is_key, key_id = self.key_frame_of(meta)  # the test-schedule contract
-        self.update_video_state(meta)
-        frame_id = meta['frame_id']
-        ref_inds = list(track_sample.metainfo.get('ref_frames_inds', []))
+        state, meta = stream.state, stream.meta
+        is_key, _ = self.key_frame_of(meta)
+        ref_inds = list(stream.sample.metainfo.get('ref_frames_inds', []))
         if ref_inds:  # a key frame lying ahead of the current frame was attached
-            attached = track_sample[ref_inds[0]].metainfo['frame_id']
-            if self.video_state.get('key_frame_id') != attached:
-                self._process_key_frame(inputs[:, ref_inds[0]], attached)
-        if is_key:
-            if self.video_state.get('key_frame_id') == frame_id:  # processed ahead: reuse
-                return self.video_state['temporal']
-            return self._process_key_frame(inputs[:, cur_ind], frame_id)
-        if self.video_state.get('key_frame_id') != key_id:
-            raise RuntimeError(
-                f'frame {frame_id} of video {meta.get("video_id")} needs key frame {key_id}, '
-                f'which was never provided (last key frame processed: '
-                f'{self.video_state.get("key_frame_id")}); feed the frames of a video in order '
-                'through PSLAKeyFrameSchedule with batch size 1'
-            )
-        low = self.backbone.forward_low(inputs[:, cur_ind])
-        return self.dense_ft(low, self.video_state['temporal'])
+            attached = stream.sample[ref_inds[0]].metainfo['frame_id']
+            if state.get('key_frame_id') != attached:
+                return stream.frame(ref_inds[0]), attached
+        if is_key and state.get('key_frame_id') != meta['frame_id']:
+            return stream.frame(), meta['frame_id']
+        return None
 
-    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
-        """Detections of the current frame of a one-stream batch, in original-image pixels.
+    def _update_key_frames(self, streams: Sequence[Stream], jobs: Sequence[tuple]) -> None:
+        """N_f on the streams' due key frames (one batch per image size), then RFU (Eq. 2)
+        against each stream's F_t; stores F_t (1, C, h, w) and the key frame id."""
+        feats = run_batched([(img,) for img, _ in jobs], lambda _, img: self.backbone(img))
+        if self.use_rfu:
+            old = [s.state.get('temporal') for s in streams]
+            first = [i for i, t in enumerate(old) if t is None]
+            later = [i for i, t in enumerate(old) if t is not None]
+            updated = dict(zip(first, (self.rfu(feats[i], None) for i in first)))
+            pairs = run_batched([(feats[i], old[i]) for i in later], lambda _, f, t: self.rfu(f, t))
+            updated.update(zip(later, pairs))
+            feats = [updated[i] for i in range(len(streams))]
+        for stream, feat, (_, frame_id) in zip(streams, feats, jobs):
+            stream.state['temporal'] = feat
+            stream.state['key_frame_id'] = frame_id
+            stream.state['num_key_frames'] = stream.state.get('num_key_frames', 0) + 1
+
+    def extract_test_features(self, streams: Sequence[Stream]) -> List[Tensor]:
+        """Each stream's current-frame feature for N_t, updating its state.
+
+        Key frames of all streams run N_f (+ RFU) as one batch, non-key frames N_l +
+        DenseFT (Eq. 1) as another (per image size), so B videos cost about one batched
+        step each.
 
         Args:
-            inputs (Tensor): (1, T, C, H, W).
-            data_samples (list[TrackDataSample]): exactly one sample.
+            streams (list[Stream]): clips (1, T, C, H, W), T = 1 (current) or 2 ([key,
+                current]), with their video states.
 
         Returns:
-            list[TrackDataSample]: the input sample, its current frame carrying
+            list[Tensor]: per stream (1, C, h, w): F_t at a key frame, DenseFT's output
+            otherwise.
+        """
+        jobs = [self._due_key_frame(s) for s in streams]
+        due = [i for i, job in enumerate(jobs) if job is not None]
+        if due:
+            self._update_key_frames([streams[i] for i in due], [jobs[i] for i in due])
+        feats: List[Optional[Tensor]] = [None] * len(streams)
+        non_key = []
+        for i, stream in enumerate(streams):
+            meta, state = stream.meta, stream.state
+            is_key, key_id = self.key_frame_of(meta)
+            needed = meta['frame_id'] if is_key else key_id
+            if state.get('key_frame_id') != needed:
+                raise RuntimeError(
+                    f'frame {meta["frame_id"]} of video {meta.get("video_id")} needs key frame '
+                    f'{needed}, which was never provided (last key frame processed: '
+                    f'{state.get("key_frame_id")}); feed the frames of each video in order '
+                    'through PSLAKeyFrameSchedule'
+                )
+            if is_key:
+                feats[i] = state['temporal']
+            else:
+                non_key.append(i)
+        propagated = run_batched(
+            [(streams[i].frame(), streams[i].state['temporal']) for i in non_key],
+            lambda _, img, temporal: self.dense_ft(self.backbone.forward_low(img), temporal),
+        )
+        for i, feat in zip(non_key, propagated):
+            feats[i] = feat
+        return feats
+
+    def predict(self, inputs, data_samples: List[TrackDataSample]) -> list:
+        """Detections of each video's current frame, in original-image pixels.
+
+        Args:
+            inputs (Tensor | list[Tensor]): (B, T, C, H, W), or B clips of their own
+                length / size (see :meth:`~BaseVideoDetector.open_streams`).
+            data_samples (list[TrackDataSample]): B samples, one per video (stream).
+
+        Returns:
+            list[TrackDataSample]: the input samples, each current frame carrying
             ``pred_instances`` in original-image coordinates.
         """
-        track_sample = self.check_single_stream(data_samples)
-        feat = self.extract_test_feature(inputs, track_sample)
-        cur = track_sample[track_sample.key_frames_inds[0]]
-        results = self.head_predict(feat, [cur], rescale=True)
+        streams = self.open_streams(inputs, data_samples)
+        results = self.predict_heads(self.extract_test_features(streams), streams)
         return self.add_pred_to_track_samples(data_samples, results)
 
     def extra_repr(self) -> str:

@@ -10,7 +10,8 @@ from mmdet.structures.bbox import bbox2roi
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .fgfa import fixed_stride_window
+from ...utils.frame_windows import window_from_meta
+from .base_video_detector import Stream
 from .mmtrack_style_detector import MMTrackStyleVideoDetector
 
 
@@ -38,7 +39,12 @@ class SELSA(MMTrackStyleVideoDetector):
       TRoI Align configs): the frames attached to the video's first frame (evenly spaced
       over the whole video) plus frame t itself;
     - ``VIDRefFrameSample(method='test_with_fix_stride')`` (metainfo ``frame_stride``):
-      the window ``W(t)`` of :func:`fixed_stride_window`, as FGFA.
+      the window ``W(t)`` the sampler describes
+      (:func:`~mmpsla.utils.frame_windows.window_from_meta`), as FGFA.
+
+    A batch of B videos (lockstep) is processed one stream after another, each with its
+    own state: the results equal batch size 1, without a speed-up (the RoI head attends
+    over each video's own references).
 
     Args: see :class:`MMTrackStyleVideoDetector`; ``detector.roi_head`` must be a
         ``SelsaRoIHead``.
@@ -135,7 +141,7 @@ class SELSA(MMTrackStyleVideoDetector):
     def reference_ids(self, meta: dict, sample: TrackDataSample) -> List[int]:
         """Frame ids of frame t's reference set (see the class docstring)."""
         if 'frame_stride' in meta:
-            return fixed_stride_window(meta, self.test_cfg)
+            return window_from_meta(meta)
         if 'ref_ids' not in self.video_state:  # the video's first frame carries its refs
             inds = sample.metainfo.get('ref_frames_inds', [])
             if not inds:
@@ -147,23 +153,29 @@ class SELSA(MMTrackStyleVideoDetector):
             self.video_state['ref_ids'] = [sample[i].metainfo['frame_id'] for i in inds]
         return self.video_state['ref_ids'] + [meta['frame_id']]
 
-    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> list:
-        """Detect the current frame of a video stream (batch size 1).
+    def predict(self, inputs, data_samples: List[TrackDataSample]) -> list:
+        """Detect the current frame of each video of a lockstep batch (stream by stream).
 
         Args:
-            inputs (Tensor): (1, T, C, H, W): the current frame (``key_frames_inds[0]``)
-                and any reference frames the sampler attached.
-            data_samples (list[TrackDataSample]): 1 sample.
+            inputs (Tensor | list[Tensor]): (B, T, C, H, W), or B clips (see
+                :meth:`~BaseVideoDetector.open_streams`): the current frame
+                (``key_frames_inds[0]``) and any reference frames the sampler attached.
+            data_samples (list[TrackDataSample]): B samples, one per video.
 
         Returns:
-            list[TrackDataSample]: the sample, its current frame carrying
+            list[TrackDataSample]: the samples, each current frame carrying
             ``pred_instances`` in original-image coordinates.
         """
-        sample = self.check_single_stream(data_samples)
-        det_sample = sample[sample.key_frames_inds[0]]
-        meta = det_sample.metainfo
-        self.update_video_state(meta)
-        cache = self._cache_frames(inputs, sample)
+        results = []
+        for stream in self.open_streams(inputs, data_samples):
+            self.video_state = stream.state
+            results.append(self._predict_stream(stream))
+        return self.add_pred_to_track_samples(data_samples, results)
+
+    def _predict_stream(self, stream: Stream) -> InstanceData:
+        """Detections of one stream's current frame (its state is :attr:`video_state`)."""
+        sample, det_sample, meta = stream.sample, stream.det_sample, stream.meta
+        cache = self._cache_frames(stream.inputs, sample)
         ref_ids = self.reference_ids(meta, sample)
         missing = sorted({i for i in ref_ids if i not in cache})
         if missing:
@@ -180,7 +192,7 @@ class SELSA(MMTrackStyleVideoDetector):
             (feat,), (ref_feat,), [proposals], ref_props, [det_sample], rescale=True
         )
         self._evict_current(meta)
-        return self.add_pred_to_track_samples(data_samples, results)
+        return results[0]
 
     @staticmethod
     def _stack(cache: dict, ids: Sequence[int]) -> Tuple[Tensor, List[InstanceData]]:

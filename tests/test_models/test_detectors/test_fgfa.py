@@ -1,5 +1,6 @@
 """FGFA: bilateral training, the fixed-stride test window, per-frame feature cache."""
 
+import numpy as np
 import pytest
 import torch
 from psla_test_utils import H, W, build_model, det_sample, load_cfg, track_sample
@@ -81,18 +82,59 @@ def test_loss_aggregates_warped_bilateral_references():
             torch.testing.assert_close(feat[[b]], expected)
 
 
-def test_test_window():
+def test_test_window_is_the_samplers_description():
     model = build_fgfa()  # test_cfg: 2 left, 2 right, stride 1
-    meta = {'ori_video_length': 5, 'video_length': 1}
+    meta = {'ori_video_length': 5, 'num_left_ref_imgs': 2, 'num_right_ref_imgs': 2}
+    meta['frame_stride'] = 1
     assert model.test_window({**meta, 'frame_id': 0}) == [0, 0, 0, 1, 2]
     assert model.test_window({**meta, 'frame_id': 4}) == [2, 3, 4, 4, 4]
-    # the sampler's metainfo overrides test_cfg; it is the data pipeline's window
-    meta.update(num_left_ref_imgs=1, num_right_ref_imgs=1, frame_stride=2)
-    assert model.test_window({**meta, 'frame_id': 3}) == [1, 3, 4]
-    sampler = VIDRefFrameSample(method='test_with_fix_stride', frame_range=[-1, 1], stride=2)
-    assert tuple(model.test_window({**meta, 'frame_id': 3})) == sampler.window(3, 5)
-    with pytest.raises(ValueError, match='video length'):
-        model.test_window({'frame_id': 0})
+    # no description packed: an error naming the sampler and the meta keys, no fallback
+    with pytest.raises(ValueError, match='test_with_fix_stride.*num_left_ref_imgs'):
+        model.test_window({'frame_id': 0, 'ori_video_length': 5})
+    # test_cfg's window sizes are never read: the sampler's description wins
+    window = {'num_left_ref_imgs': 1, 'num_right_ref_imgs': 1, 'frame_stride': 2}
+    assert model.test_window({**meta, **window, 'frame_id': 3}) == [1, 3, 4]
+
+
+@pytest.mark.parametrize('frame_range,stride,length', [([-2, 2], 1, 7), ([-1, 2], 2, 9)])
+def test_model_aggregates_the_window_the_sampler_attached(frame_range, stride, length):
+    """The real pipeline (sampler + PackTrackInputs) describes W(t); the model reads it.
+
+    Fails if the packed description and the sampler's own window (the frames it attached)
+    ever disagree, or if a window frame was not attached by step t.
+    """
+    from mmengine.dataset import Compose
+
+    pipeline = Compose(
+        [
+            dict(
+                type='VIDRefFrameSample',
+                method='test_with_fix_stride',
+                frame_range=frame_range,
+                stride=stride,
+            ),
+            dict(
+                type='PackTrackInputs',
+                meta_keys=('frame_stride', 'num_left_ref_imgs', 'num_right_ref_imgs'),
+            ),
+        ]
+    )
+    sampler = VIDRefFrameSample(
+        method='test_with_fix_stride', frame_range=frame_range, stride=stride
+    )
+    model = build_model('toy/fgfa_toy.py')
+    for key in ('num_left_ref_imgs', 'num_right_ref_imgs', 'frame_stride'):
+        model.test_cfg.pop(key, None)
+    images = [dict(img_id=i, frame_id=i, img=np.zeros((4, 4, 3), np.uint8)) for i in range(length)]
+    attached = set()
+    for t in range(length):
+        info = dict(video_id=0, video_length=length, images=images, key_frame_id=t)
+        packed = pipeline(info)['data_samples']
+        attached |= {packed[i].frame_id for i in range(len(packed))}
+        meta = packed[packed.key_frames_inds[0]].metainfo
+        window = model.test_window(meta)
+        assert window == list(sampler.window(t, length))
+        assert set(window) <= attached
 
 
 def test_predict_runs_backbone_once_per_frame():
@@ -128,7 +170,9 @@ def test_identical_frames_aggregate_to_the_frame_features():
 def test_missing_window_frame_and_video_reset():
     model = build_fgfa().eval()
     with torch.no_grad():
-        lone = [track_sample([det_sample(0, 0, {'ori_video_length': 5}, with_gt=False)], [True])]
+        window = {'num_left_ref_imgs': 2, 'num_right_ref_imgs': 2, 'frame_stride': 1}
+        lone_meta = {'ori_video_length': 5, **window}
+        lone = [track_sample([det_sample(0, 0, lone_meta, with_gt=False)], [True])]
         with pytest.raises(ValueError, match=r'frames \[1, 2\]'):
             model.predict(video(1)[None], lone)
         for _, inputs, samples in fix_stride_stream(video(5)):

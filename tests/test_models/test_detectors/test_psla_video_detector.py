@@ -251,12 +251,14 @@ def test_predict_rescales_to_the_original_image(model_c):
     torch.testing.assert_close(results[1].scores, results[0].scores)
 
 
-def test_predict_needs_batch_size_one(model_c):
+def test_predict_batch_is_one_frame_per_video(model_c):
     model_c.eval()
     meta = {'key_frame_id': 0, 'is_key_frame': True}
-    samples = [track_sample([det_sample(0, v, meta)], [True]) for v in (0, 1)]
-    with pytest.raises(ValueError, match='one video stream'):
+    samples = [track_sample([det_sample(0, 0, meta)], [True]) for _ in (0, 1)]
+    with pytest.raises(ValueError, match='one frame per video'):
         model_c.predict(torch.randn(2, 1, 3, H, W), samples)
+    with pytest.raises(ValueError, match='one clip per TrackDataSample'):
+        model_c.predict(torch.randn(3, 1, 3, H, W), samples)
     with pytest.raises(ValueError, match='PSLAKeyFrameSchedule'):
         model_c.predict(torch.randn(1, 1, 3, H, W), [track_sample([det_sample(0)], [True])])
     with pytest.raises(ValueError, match='mode'):
