@@ -11,6 +11,16 @@ Markdown and JSON, with an mAP-vs-fps plot (PNG, the PSLA paper's Fig. 6 style):
     python tools/compare.py --checkpoints psla_c=work_dirs/compare/psla_c/iter_600.pth
     python tools/compare.py --configs dff=configs/vid/dff_r50_dc5.py --data-root ''  # any set
     python tools/compare.py --quick                           # tiny smoke run (tests, CI)
+    python tools/compare.py --methods frame_baseline psla_c --seeds 5   # seed study
+
+Training recipe (the paper's, Sec. 4.1): every method starts from one pretrained N_f, the
+stand-in for ImageNet weights (``--pretrained auto``: the toy frame detector trained once
+on the train split, its backbone cached in ``work_dirs/pretrained_nf``; ``--pretrained
+none``: from scratch, the old toy recipe). ``--seeds N`` trains and tests every method
+with seeds 0..N-1 (same N_f for all) and prints mean ± sd, the per-seed differences PSLA −
+each other method and the fps ratios (Markdown + JSON: ``seeds.md`` / ``seeds.json``).
+Every training / test stage prints a progress line every ``--log-interval`` iterations;
+the output ends with the wall time of each stage.
 
 Columns: mAP@50 overall, on slow / medium / fast objects (FGFA's motion-IoU breakdown) and
 on degraded frames (toy set), fps, parameters (FlowNet included for DFF / FGFA). All six
@@ -93,6 +103,25 @@ def parse_args(argv=None):
     parser.add_argument('--iters', type=int, default=None, help='override train iterations')
     parser.add_argument('--warmup', type=int, default=10, help='untimed leading test frames')
     parser.add_argument(
+        '--seeds',
+        type=int,
+        default=1,
+        help='train and test every method with seeds 0..N-1 and aggregate (default: 1)',
+    )
+    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
+    parser.add_argument(
+        '--pretrained',
+        default='auto',
+        help="N_f initialisation: 'auto' (pretrain on the toy train split once, cached), "
+        "'none' (from scratch) or a checkpoint path (keys backbone.*)",
+    )
+    parser.add_argument(
+        '--pretrain-iters', type=int, default=None, help='iterations of the N_f pretraining'
+    )
+    parser.add_argument(
+        '--log-interval', type=int, default=50, help='training iterations per progress line'
+    )
+    parser.add_argument(
         '--quick',
         action='store_true',
         help='tiny smoke run: small toy set, 4 iterations (tests, CI)',
@@ -103,27 +132,46 @@ def parse_args(argv=None):
     for name, path in args.checkpoints.items():
         if not osp.isfile(path):
             raise SystemExit(f'--checkpoints: {name}: no such file {path}')
+    if args.seeds < 1:
+        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
+    if args.seeds > 1 and args.checkpoints:
+        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
+    if args.log_interval < 1:
+        raise SystemExit(f'--log-interval: expected >= 1, got {args.log_interval}')
+    if args.pretrained not in ('auto', 'none') and not osp.isfile(args.pretrained):
+        raise SystemExit(
+            f"--pretrained: no such file {args.pretrained} (give 'auto', 'none' or an N_f "
+            'checkpoint)'
+        )
     return args
 
 
-def build_method_cfg(name: str, args, data_root: str):
-    """The method's config, pointed at ``data_root`` and its own work dir."""
-    from mmpsla.apis.experiment import build_cfg
+def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = None):
+    """The method's config, pointed at ``data_root`` and its own work dir, with ``seed``
+    and, when ``nf`` is given, its N_f initialised from that checkpoint."""
+    from mmpsla.apis.experiment import apply_paper_recipe, build_cfg
 
     cfg_path = args.configs.get(name, METHODS[name][1])
-    work_dir = osp.join(args.work_dir, name)
+    work_dir = (
+        osp.join(args.work_dir, name)
+        if args.seeds == 1
+        else (osp.join(args.work_dir, f'seed{seed}', name))
+    )
     iters = args.iters if not args.quick else (args.iters or 4)
     if data_root:
-        cfg = build_cfg(cfg_path, data_root, work_dir, iters)
+        cfg = build_cfg(cfg_path, data_root, work_dir, iters, seed=seed)
     else:  # keep the config's dataset (e.g. ImageNet VID)
         from mmengine.config import Config
 
         cfg = Config.fromfile(cfg_path if osp.isabs(cfg_path) else osp.join(ROOT, cfg_path))
         cfg.work_dir = work_dir
+        cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
         if iters is not None:
             cfg.train_cfg.max_iters = iters
     if name in args.checkpoints:
         cfg.load_from = args.checkpoints[name]
+    elif nf is not None:
+        apply_paper_recipe(cfg, nf)
     # no validation while training: the test set is evaluated once, afterwards
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     return cfg, cfg_path
@@ -137,44 +185,87 @@ def _checkpoint_iter(path: str) -> int:
     return int(meta.get('iter', 0) or 0)
 
 
-def run_method(name: str, args, data_root: str) -> dict:
-    """Train (or load), test and time one method; return its table row."""
+def run_method(name: str, args, data_root: str, seed: int, nf, times):
+    """Train (or load) and test one method; return its row (fps added later) and runner."""
     from mmengine.runner import Runner
 
-    from mmpsla.apis import count_parameters, measure_fps
+    from mmpsla.apis import count_parameters
+    from mmpsla.apis.experiment import ProgressHook
 
-    cfg, cfg_path = build_method_cfg(name, args, data_root)
+    cfg, cfg_path = build_method_cfg(name, args, data_root, seed, nf)
+    label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
     runner = Runner.from_cfg(cfg)
+    runner.register_hook(ProgressHook(label, args.log_interval))
     train_s = 0.0
     if name in args.checkpoints:
-        print(f'==> {METHODS[name][0]}: testing {args.checkpoints[name]} ({cfg_path})', flush=True)
+        print(f'==> {label}: testing {args.checkpoints[name]} ({cfg_path})', flush=True)
     else:
-        print(
-            f'==> {METHODS[name][0]}: training {cfg.train_cfg.max_iters} iterations ({cfg_path})',
-            flush=True,
-        )
-        start = time.perf_counter()
-        runner.train()
-        train_s = time.perf_counter() - start
-    metrics = runner.test()
+        with times(f'train {label}: {cfg.train_cfg.max_iters} iterations ({cfg_path})'):
+            start = time.perf_counter()
+            runner.train()
+            train_s = time.perf_counter() - start
+    with times(f'test {label}'):
+        metrics = runner.test()
     model = runner.model
     model.eval()
-    timing = measure_fps(model, runner.test_dataloader, warmup=args.warmup)
-    row = dict(method=METHODS[name][0], key=name, config=cfg_path)
+    row = dict(method=METHODS[name][0], key=name, config=cfg_path, seed=seed)
     for column, key in METRIC_KEYS:
         row[column] = float(metrics.get(key, float('nan')))
     row.update(
-        fps=timing['fps'],
-        frames_timed=timing['frames'],
         params=count_parameters(model),
         train_iters=_checkpoint_iter(args.checkpoints[name])
         if name in args.checkpoints
         else cfg.train_cfg.max_iters,
         train_s=train_s,
         checkpoint=args.checkpoints.get(name),
+        pretrained=None if name in args.checkpoints else nf,
     )
-    print(f'    mAP@50 {100 * row["mAP"]:.1f}, {row["fps"]:.1f} fps', flush=True)
-    return row
+    print(f'    {label}: mAP@50 {100 * row["mAP"]:.1f}', flush=True)
+    return row, runner
+
+
+def time_side_by_side(rows, runners, warmup: int, times, label: str = '') -> None:
+    """fps of every row's model, measured side by side (each frame through each model in
+    turn) among the models that share one test pipeline; adds ``fps`` and
+    ``frames_timed`` to the rows."""
+    from mmpsla.apis import measure_fps
+
+    groups = {}
+    for row in rows:
+        cfg = runners[row['key']].cfg.test_dataloader
+        groups.setdefault(json.dumps(cfg.to_dict(), sort_keys=True, default=str), []).append(row)
+    with times(f'time {len(rows)} model(s) side by side{label}'):
+        for group in groups.values():
+            models = {r['key']: runners[r['key']].model for r in group}
+            loader = runners[group[0]['key']].test_dataloader
+            timings = measure_fps(models, loader, warmup=warmup)
+            for r in group:
+                r.update(fps=timings[r['key']]['fps'], frames_timed=timings[r['key']]['frames'])
+                print(f'    {r["method"]}: {r["fps"]:.1f} fps', flush=True)
+
+
+def resolve_pretrained(args, data_root: str, times):
+    """The N_f checkpoint every trained method starts from (None: from scratch)."""
+    if args.pretrained == 'none' or len(args.checkpoints) == len(args.methods):
+        return None
+    if args.pretrained != 'auto':
+        return args.pretrained
+    if not data_root:
+        raise SystemExit(
+            "--pretrained auto pretrains on the toy set; with --data-root '' give an N_f "
+            'checkpoint or none'
+        )
+    from mmpsla.apis.experiment import ensure_pretrained_nf
+
+    iters = args.pretrain_iters if not args.quick else (args.pretrain_iters or 4)
+    cache = osp.join(args.work_dir, 'pretrained_nf') if args.quick else None
+    with times('pretrain N_f (stand-in for ImageNet weights)'):
+        return ensure_pretrained_nf(
+            data_root,
+            **({'cache_dir': cache} if cache else {}),
+            iters=iters,
+            progress_interval=args.log_interval,
+        )
 
 
 def _pct(value: float) -> str:
@@ -249,7 +340,9 @@ def main(argv=None):
     start = time.perf_counter()
     logging.getLogger('mmengine').setLevel(logging.WARNING)
     import mmpsla  # noqa: F401
+    from mmpsla.apis.experiment import StageTimes
 
+    times = StageTimes()
     data_root = args.data_root
     if data_root:
         from mmpsla.apis.experiment import ensure_data
@@ -257,36 +350,85 @@ def main(argv=None):
         if args.quick and data_root == 'data/toy_vid':
             data_root = osp.join(args.work_dir, 'toy_vid_quick')
         ensure_data(data_root, args.quick)
-    rows = [run_method(name, args, data_root) for name in args.methods]
+    nf = resolve_pretrained(args, data_root, times)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    rows_by_seed = {}
+    for seed in seeds:
+        rows, runners = [], {}
+        for name in args.methods:
+            row, runners[name] = run_method(name, args, data_root, seed, nf, times)
+            rows.append(row)
+        time_side_by_side(
+            rows, runners, args.warmup, times, f', seed {seed}' if args.seeds > 1 else ''
+        )
+        rows_by_seed[seed] = rows
     total = time.perf_counter() - start
     where = data_root or "the configs' validation sets"
-    table = format_table(rows)
     os.makedirs(args.work_dir, exist_ok=True)
-    png = plot(
-        rows,
-        osp.join(args.work_dir, 'map_vs_fps.png'),
-        f'Validation set {where}, CPU ({os.cpu_count()} cores)',
-    )
     command = 'python tools/compare.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    init = f'N_f from {nf}' if nf else 'N_f from scratch (or the given checkpoints)'
+    intro = (
+        f'Validation set: {where}; CPU, {os.cpu_count()} cores, batch 1; fps over whole '
+        f'videos, first {args.warmup} frames not timed, models sharing a test pipeline timed '
+        f'side by side; {init}.'
+    )
+    footer = [
+        'Stage times:',
+        times.table(),
+        f'Command: {command.strip()}',
+        f'Wall time: {total:.0f} s',
+    ]
+    if args.seeds == 1:
+        rows = rows_by_seed[seeds[0]]
+        png = plot(
+            rows,
+            osp.join(args.work_dir, 'map_vs_fps.png'),
+            f'Validation set {where}, CPU ({os.cpu_count()} cores)',
+        )
+        text = '\n'.join(['', intro, format_table(rows), f'mAP-vs-fps plot: {png}'] + footer)
+        print(text, flush=True)
+        with open(osp.join(args.work_dir, 'compare.md'), 'w') as f:
+            f.write(text + '\n')
+        with open(osp.join(args.work_dir, 'compare.json'), 'w') as f:
+            json.dump(
+                dict(
+                    rows=rows,
+                    data_root=data_root,
+                    pretrained=nf,
+                    command=command.strip(),
+                    stage_s=times.seconds,
+                    wall_s=total,
+                ),
+                f,
+                indent=2,
+            )
+        return rows
+    from mmpsla.apis.seed_study import format_seed_study, summarize_seeds
+
+    summary = summarize_seeds(rows_by_seed)
+    per_seed = [f'Seed {s}:\n{format_table(rows_by_seed[s])}' for s in seeds]
     text = '\n'.join(
-        [
-            '',
-            f'Validation set: {where}; CPU, {os.cpu_count()} cores, batch 1; fps over whole '
-            f'videos, first {args.warmup} frames not timed.',
-            table,
-            f'mAP-vs-fps plot: {png}',
-            f'Command: {command.strip()}',
-            f'Wall time: {total:.0f} s',
-        ]
+        ['', intro, *per_seed, '', f'Over seeds {seeds} (mean ± sd):', format_seed_study(summary)]
+        + footer
     )
     print(text, flush=True)
-    with open(osp.join(args.work_dir, 'compare.md'), 'w') as f:
+    with open(osp.join(args.work_dir, 'seeds.md'), 'w') as f:
         f.write(text + '\n')
-    with open(osp.join(args.work_dir, 'compare.json'), 'w') as f:
+    with open(osp.join(args.work_dir, 'seeds.json'), 'w') as f:
         json.dump(
-            dict(rows=rows, data_root=data_root, command=command.strip(), wall_s=total), f, indent=2
+            dict(
+                seeds={str(s): r for s, r in rows_by_seed.items()},
+                summary=summary,
+                data_root=data_root,
+                pretrained=nf,
+                command=command.strip(),
+                stage_s=times.seconds,
+                wall_s=total,
+            ),
+            f,
+            indent=2,
         )
-    return rows
+    return rows_by_seed
 
 
 if __name__ == '__main__':
