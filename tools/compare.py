@@ -100,7 +100,13 @@ def parse_args(argv=None):
         help="toy dataset folder (generated when missing); '' keeps the configs' own data settings",
     )
     parser.add_argument('--work-dir', default='work_dirs/compare', help='output folder')
-    parser.add_argument('--iters', type=int, default=None, help='override train iterations')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help="train iterations (default: 600 on the pretrained N_f, the configs' 1500 from "
+        'scratch)',
+    )
     parser.add_argument('--warmup', type=int, default=10, help='untimed leading test frames')
     parser.add_argument(
         '--seeds',
@@ -119,7 +125,20 @@ def parse_args(argv=None):
         '--pretrain-iters', type=int, default=None, help='iterations of the N_f pretraining'
     )
     parser.add_argument(
+        '--key-frame-loss-weight',
+        type=float,
+        default=None,
+        help="PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 0)",
+    )
+    parser.add_argument(
         '--log-interval', type=int, default=50, help='training iterations per progress line'
+    )
+    parser.add_argument(
+        '--from-json',
+        nargs='+',
+        default=None,
+        metavar='JSON',
+        help='no training: aggregate the seeds of earlier runs (compare.json / seeds.json)',
     )
     parser.add_argument(
         '--quick',
@@ -149,7 +168,7 @@ def parse_args(argv=None):
 def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = None):
     """The method's config, pointed at ``data_root`` and its own work dir, with ``seed``
     and, when ``nf`` is given, its N_f initialised from that checkpoint."""
-    from mmpsla.apis.experiment import apply_paper_recipe, build_cfg
+    from mmpsla.apis.experiment import apply_paper_recipe, build_cfg, default_iters
 
     cfg_path = args.configs.get(name, METHODS[name][1])
     work_dir = (
@@ -157,7 +176,7 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
         if args.seeds == 1
         else (osp.join(args.work_dir, f'seed{seed}', name))
     )
-    iters = args.iters if not args.quick else (args.iters or 4)
+    iters = default_iters(args.iters, args.quick, nf is not None and name not in args.checkpoints)
     if data_root:
         cfg = build_cfg(cfg_path, data_root, work_dir, iters, seed=seed)
     else:  # keep the config's dataset (e.g. ImageNet VID)
@@ -171,7 +190,8 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
     if name in args.checkpoints:
         cfg.load_from = args.checkpoints[name]
     elif nf is not None:
-        apply_paper_recipe(cfg, nf)
+        weight = args.key_frame_loss_weight
+        apply_paper_recipe(cfg, nf, **({} if weight is None else {'key_frame_loss_weight': weight}))
     # no validation while training: the test set is evaluated once, afterwards
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     return cfg, cfg_path
@@ -335,6 +355,50 @@ def plot(rows, path: str, title: str) -> str:
     return path
 
 
+def aggregate_json(args):
+    """``--from-json``: merge the seeds of earlier runs and write the seed study."""
+    from mmpsla.apis.seed_study import format_seed_study, rows_by_seed_from_json, summarize_seeds
+
+    rows_by_seed = {}
+    for path in args.from_json:
+        if not osp.isfile(path):
+            raise SystemExit(f'--from-json: no such file {path}')
+        with open(path) as f:
+            data = json.load(f)
+        if 'rows' in data:  # a single-seed compare.json
+            data = {'seeds': {str(data['rows'][0].get('seed', 0)): data['rows']}}
+        try:
+            found = rows_by_seed_from_json(data)
+        except ValueError as err:
+            raise SystemExit(f'--from-json: {path}: {err}') from err
+        for seed, rows in found.items():
+            if seed in rows_by_seed:
+                raise SystemExit(f'--from-json: seed {seed} appears twice (again in {path})')
+            rows_by_seed[seed] = [r for r in rows if r['key'] in args.methods]
+    summary = summarize_seeds(rows_by_seed)
+    text = '\n'.join(
+        [
+            f'Seeds {sorted(rows_by_seed)} from {", ".join(args.from_json)} (mean ± sd):',
+            format_seed_study(summary),
+        ]
+    )
+    print(text, flush=True)
+    os.makedirs(args.work_dir, exist_ok=True)
+    with open(osp.join(args.work_dir, 'seeds.md'), 'w') as f:
+        f.write(text + '\n')
+    with open(osp.join(args.work_dir, 'seeds.json'), 'w') as f:
+        json.dump(
+            dict(
+                seeds={str(s): r for s, r in rows_by_seed.items()},
+                summary=summary,
+                sources=args.from_json,
+            ),
+            f,
+            indent=2,
+        )
+    return rows_by_seed
+
+
 def main(argv=None):
     args = parse_args(argv)
     start = time.perf_counter()
@@ -342,6 +406,8 @@ def main(argv=None):
     import mmpsla  # noqa: F401
     from mmpsla.apis.experiment import StageTimes
 
+    if args.from_json:
+        return aggregate_json(args)
     times = StageTimes()
     data_root = args.data_root
     if data_root:

@@ -141,7 +141,8 @@ class ProgressHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if outputs and 'loss' in outputs:
-            self._losses.append(float(outputs['loss']))
+            loss = outputs['loss']
+            self._losses.append(float(loss.detach() if hasattr(loss, 'detach') else loss))
         done, total = runner.iter + 1, runner.train_loop.max_iters
         if done % self.interval and done != total:
             return
@@ -307,6 +308,21 @@ def apply_pretrained_nf(cfg, checkpoint: str) -> int:
     for backbone in found:
         backbone['init_cfg'] = dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
     return len(found)
+
+
+#: Training iterations of every method on top of the pretrained N_f (the configs' 1500 are
+#: the from-scratch schedule); the LR steps down at 75 % (:func:`build_cfg`).
+FINETUNE_ITERS = 600
+
+
+def default_iters(args_iters: Optional[int], quick: bool, pretrained: bool) -> Optional[int]:
+    """Training iterations of a tool run: ``--iters`` if given, 4 for ``--quick``,
+    :data:`FINETUNE_ITERS` on a pretrained N_f, else the config's own (None)."""
+    if args_iters is not None:
+        return args_iters
+    if quick:
+        return 4
+    return FINETUNE_ITERS if pretrained else None
 
 
 #: ``key_frame_loss_weight`` of the PSLA models trained from the pretrained N_f: 0, the

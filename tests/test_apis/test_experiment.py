@@ -18,6 +18,13 @@ from mmpsla.apis.experiment import (
 )
 
 
+def test_default_iters():
+    assert experiment.default_iters(None, False, True) == experiment.FINETUNE_ITERS == 600
+    assert experiment.default_iters(None, False, False) is None  # the config's schedule
+    assert experiment.default_iters(None, True, True) == 4
+    assert experiment.default_iters(250, True, True) == 250
+
+
 def test_format_duration():
     assert [format_duration(s) for s in (0, 42.4, 185, 3720)] == ['0s', '42s', '3m05s', '1h02m']
 
