@@ -13,14 +13,14 @@ Markdown and JSON, with an mAP-vs-fps plot (PNG, the PSLA paper's Fig. 6 style):
     python tools/compare.py --quick                           # tiny smoke run (tests, CI)
     python tools/compare.py --methods frame_baseline psla_c --seeds 5   # seed study
 
-Training recipe (the paper's, Sec. 4.1): every method starts from one pretrained N_f, the
-stand-in for ImageNet weights (``--pretrained auto``: the toy frame detector trained once
-on the train split, its backbone cached in ``work_dirs/pretrained_nf``; ``--pretrained
-none``: from scratch, the old toy recipe). ``--seeds N`` trains and tests every method
-with seeds 0..N-1 (same N_f for all) and prints mean ± sd, the per-seed differences PSLA −
-each other method and the fps ratios (Markdown + JSON: ``seeds.md`` / ``seeds.json``).
-Every training / test stage prints a progress line every ``--log-interval`` iterations;
-the output ends with the wall time of each stage.
+Training recipe (the paper's, Sec. 4.1, plus PSLA's key-frame loss): every method starts
+from one pretrained N_f, the stand-in for ImageNet weights (``--pretrained auto``: the toy
+frame detector trained once on the train split, its backbone cached in
+``work_dirs/pretrained_nf``; ``--pretrained none``: from scratch, the old toy recipe).
+``--seeds N`` trains and tests every method with seeds 0..N-1 (same N_f for all) and prints
+mean ± sd, the per-seed differences PSLA − each other method and the fps ratios (Markdown +
+JSON: ``seeds.md`` / ``seeds.json``). Every training / test stage prints a progress line
+every ``--log-interval`` iterations; the output ends with the wall time of each stage.
 
 Columns: mAP@50 overall, on slow / medium / fast objects (FGFA's motion-IoU breakdown) and
 on degraded frames (toy set), fps, parameters (FlowNet included for DFF / FGFA). All six
@@ -72,6 +72,8 @@ def _pairs(values, option):
 
 
 def parse_args(argv=None):
+    from mmpsla.apis.experiment import add_recipe_arguments, check_recipe_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--methods',
@@ -116,23 +118,13 @@ def parse_args(argv=None):
     )
     parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
     parser.add_argument(
-        '--pretrained',
-        default='auto',
-        help="N_f initialisation: 'auto' (pretrain on the toy train split once, cached), "
-        "'none' (from scratch) or a checkpoint path (keys backbone.*)",
-    )
-    parser.add_argument(
-        '--pretrain-iters', type=int, default=None, help='iterations of the N_f pretraining'
-    )
-    parser.add_argument(
         '--key-frame-loss-weight',
         type=float,
         default=None,
-        help="PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 0)",
+        help="PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 1.0; "
+        "0 is the paper's loss)",
     )
-    parser.add_argument(
-        '--log-interval', type=int, default=50, help='training iterations per progress line'
-    )
+    add_recipe_arguments(parser)
     parser.add_argument(
         '--from-json',
         nargs='+',
@@ -155,20 +147,14 @@ def parse_args(argv=None):
         raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
     if args.seeds > 1 and args.checkpoints:
         raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
-    if args.log_interval < 1:
-        raise SystemExit(f'--log-interval: expected >= 1, got {args.log_interval}')
-    if args.pretrained not in ('auto', 'none') and not osp.isfile(args.pretrained):
-        raise SystemExit(
-            f"--pretrained: no such file {args.pretrained} (give 'auto', 'none' or an N_f "
-            'checkpoint)'
-        )
+    check_recipe_arguments(args)
     return args
 
 
 def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = None):
     """The method's config, pointed at ``data_root`` and its own work dir, with ``seed``
     and, when ``nf`` is given, its N_f initialised from that checkpoint."""
-    from mmpsla.apis.experiment import apply_paper_recipe, build_cfg, default_iters
+    from mmpsla.apis.experiment import apply_toy_recipe, build_cfg, default_iters
 
     cfg_path = args.configs.get(name, METHODS[name][1])
     work_dir = (
@@ -191,7 +177,7 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
         cfg.load_from = args.checkpoints[name]
     elif nf is not None:
         weight = args.key_frame_loss_weight
-        apply_paper_recipe(cfg, nf, **({} if weight is None else {'key_frame_loss_weight': weight}))
+        apply_toy_recipe(cfg, nf, **({} if weight is None else {'key_frame_loss_weight': weight}))
     # no validation while training: the test set is evaluated once, afterwards
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     return cfg, cfg_path
@@ -210,24 +196,17 @@ def run_method(name: str, args, data_root: str, seed: int, nf, times):
     from mmengine.runner import Runner
 
     from mmpsla.apis import count_parameters
-    from mmpsla.apis.experiment import ProgressHook
+    from mmpsla.apis.experiment import ProgressHook, train_and_test
 
     cfg, cfg_path = build_method_cfg(name, args, data_root, seed, nf)
     label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
     runner = Runner.from_cfg(cfg)
     runner.register_hook(ProgressHook(label, args.log_interval))
-    train_s = 0.0
     if name in args.checkpoints:
         print(f'==> {label}: testing {args.checkpoints[name]} ({cfg_path})', flush=True)
-    else:
-        with times(f'train {label}: {cfg.train_cfg.max_iters} iterations ({cfg_path})'):
-            start = time.perf_counter()
-            runner.train()
-            train_s = time.perf_counter() - start
-    with times(f'test {label}'):
-        metrics = runner.test()
+    note = f': {cfg.train_cfg.max_iters} iterations ({cfg_path})'
+    metrics, train_s = train_and_test(runner, label, times, name not in args.checkpoints, note)
     model = runner.model
-    model.eval()
     row = dict(method=METHODS[name][0], key=name, config=cfg_path, seed=seed)
     for column, key in METRIC_KEYS:
         row[column] = float(metrics.get(key, float('nan')))
@@ -262,30 +241,6 @@ def time_side_by_side(rows, runners, warmup: int, times, label: str = '') -> Non
             for r in group:
                 r.update(fps=timings[r['key']]['fps'], frames_timed=timings[r['key']]['frames'])
                 print(f'    {r["method"]}: {r["fps"]:.1f} fps', flush=True)
-
-
-def resolve_pretrained(args, data_root: str, times):
-    """The N_f checkpoint every trained method starts from (None: from scratch)."""
-    if args.pretrained == 'none' or len(args.checkpoints) == len(args.methods):
-        return None
-    if args.pretrained != 'auto':
-        return args.pretrained
-    if not data_root:
-        raise SystemExit(
-            "--pretrained auto pretrains on the toy set; with --data-root '' give an N_f "
-            'checkpoint or none'
-        )
-    from mmpsla.apis.experiment import ensure_pretrained_nf
-
-    iters = args.pretrain_iters if not args.quick else (args.pretrain_iters or 4)
-    cache = osp.join(args.work_dir, 'pretrained_nf') if args.quick else None
-    with times('pretrain N_f (stand-in for ImageNet weights)'):
-        return ensure_pretrained_nf(
-            data_root,
-            **({'cache_dir': cache} if cache else {}),
-            iters=iters,
-            progress_interval=args.log_interval,
-        )
 
 
 def _pct(value: float) -> str:
@@ -357,6 +312,7 @@ def plot(rows, path: str, title: str) -> str:
 
 def aggregate_json(args):
     """``--from-json``: merge the seeds of earlier runs and write the seed study."""
+    from mmpsla.apis.experiment import write_results
     from mmpsla.apis.seed_study import format_seed_study, rows_by_seed_from_json, summarize_seeds
 
     rows_by_seed = {}
@@ -383,19 +339,13 @@ def aggregate_json(args):
         ]
     )
     print(text, flush=True)
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'seeds.md'), 'w') as f:
-        f.write(text + '\n')
-    with open(osp.join(args.work_dir, 'seeds.json'), 'w') as f:
-        json.dump(
-            dict(
-                seeds={str(s): r for s, r in rows_by_seed.items()},
-                summary=summary,
-                sources=args.from_json,
-            ),
-            f,
-            indent=2,
-        )
+    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
+    write_results(
+        args.work_dir,
+        'seeds',
+        text,
+        dict(seeds=seeds_rows, summary=summary, sources=args.from_json),
+    )
     return rows_by_seed
 
 
@@ -404,7 +354,7 @@ def main(argv=None):
     start = time.perf_counter()
     logging.getLogger('mmengine').setLevel(logging.WARNING)
     import mmpsla  # noqa: F401
-    from mmpsla.apis.experiment import StageTimes
+    from mmpsla.apis.experiment import StageTimes, resolve_nf, write_results
 
     if args.from_json:
         return aggregate_json(args)
@@ -416,7 +366,8 @@ def main(argv=None):
         if args.quick and data_root == 'data/toy_vid':
             data_root = osp.join(args.work_dir, 'toy_vid_quick')
         ensure_data(data_root, args.quick)
-    nf = resolve_pretrained(args, data_root, times)
+    # every trained method starts from one N_f (none needed when all are given checkpoints)
+    nf = None if len(args.checkpoints) == len(args.methods) else resolve_nf(args, data_root, times)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     rows_by_seed = {}
     for seed in seeds:
@@ -438,6 +389,13 @@ def main(argv=None):
         f'videos, first {args.warmup} frames not timed, models sharing a test pipeline timed '
         f'side by side; {init}.'
     )
+    meta = dict(
+        data_root=data_root,
+        pretrained=nf,
+        command=command.strip(),
+        stage_s=times.seconds,
+        wall_s=total,
+    )
     footer = [
         'Stage times:',
         times.table(),
@@ -453,21 +411,7 @@ def main(argv=None):
         )
         text = '\n'.join(['', intro, format_table(rows), f'mAP-vs-fps plot: {png}'] + footer)
         print(text, flush=True)
-        with open(osp.join(args.work_dir, 'compare.md'), 'w') as f:
-            f.write(text + '\n')
-        with open(osp.join(args.work_dir, 'compare.json'), 'w') as f:
-            json.dump(
-                dict(
-                    rows=rows,
-                    data_root=data_root,
-                    pretrained=nf,
-                    command=command.strip(),
-                    stage_s=times.seconds,
-                    wall_s=total,
-                ),
-                f,
-                indent=2,
-            )
+        write_results(args.work_dir, 'compare', text, dict(rows=rows, **meta))
         return rows
     from mmpsla.apis.seed_study import format_seed_study, summarize_seeds
 
@@ -478,22 +422,8 @@ def main(argv=None):
         + footer
     )
     print(text, flush=True)
-    with open(osp.join(args.work_dir, 'seeds.md'), 'w') as f:
-        f.write(text + '\n')
-    with open(osp.join(args.work_dir, 'seeds.json'), 'w') as f:
-        json.dump(
-            dict(
-                seeds={str(s): r for s, r in rows_by_seed.items()},
-                summary=summary,
-                data_root=data_root,
-                pretrained=nf,
-                command=command.strip(),
-                stage_s=times.seconds,
-                wall_s=total,
-            ),
-            f,
-            indent=2,
-        )
+    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
+    write_results(args.work_dir, 'seeds', text, dict(seeds=seeds_rows, summary=summary, **meta))
     return rows_by_seed
 
 

@@ -10,8 +10,8 @@ from mmpsla.apis import experiment
 from mmpsla.apis.experiment import (
     ProgressHook,
     StageTimes,
-    apply_paper_recipe,
     apply_pretrained_nf,
+    apply_toy_recipe,
     build_cfg,
     format_duration,
     nf_fingerprint,
@@ -130,9 +130,11 @@ def test_pretrained_nf_is_loaded_into_every_method(config, tiny_toy_root, tmp_pa
     torch.save({'state_dict': source.state_dict(), 'meta': {}}, ckpt)
 
     cfg = build_cfg(config, root, str(tmp_path / 'run'), 1)
-    assert apply_paper_recipe(cfg, ckpt) is cfg
+    assert apply_toy_recipe(cfg, ckpt) is cfg
     if 'key_frame_loss_weight' in cfg.model:
-        assert cfg.model.key_frame_loss_weight == 0.0  # the paper's loss
+        assert cfg.model.key_frame_loss_weight == experiment.PRETRAINED_KEY_FRAME_LOSS_WEIGHT
+        custom = apply_toy_recipe(cfg, ckpt, key_frame_loss_weight=0.0)  # the paper's loss
+        assert custom.model.key_frame_loss_weight == 0.0
     runner = Runner.from_cfg(cfg)
     runner._init_model_weights()  # what runner.train() does first
     got = runner.model.state_dict()
