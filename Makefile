@@ -62,9 +62,17 @@ demo-seg: setup
 	$(VPY) tools/demo_seg.py
 
 # The frame baseline, DFF, FGFA, SELSA, TRoI Align and PSLA (c) trained and tested on the
-# toy set, one table.
+# toy set from one pretrained N_f, one table.
 compare: setup
 	$(VPY) tools/compare.py
+
+# Seed study: PSLA (c) and the frame baseline over SEEDS seeds (same pretrained N_f),
+# mean ± sd, per-seed differences and fps ratios (work_dirs/seeds/seeds.md, .json).
+SEEDS ?= 5
+.PHONY: seed-study
+seed-study: setup
+	$(VPY) tools/compare.py --methods frame_baseline psla_c --seeds $(SEEDS) \
+		--work-dir work_dirs/seeds
 
 test: setup
 	$(VPY) -m pytest $(PYTEST_ARGS)

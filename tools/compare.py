@@ -11,6 +11,16 @@ Markdown and JSON, with an mAP-vs-fps plot (PNG, the PSLA paper's Fig. 6 style):
     python tools/compare.py --checkpoints psla_c=work_dirs/compare/psla_c/iter_600.pth
     python tools/compare.py --configs dff=configs/vid/dff_r50_dc5.py --data-root ''  # any set
     python tools/compare.py --quick                           # tiny smoke run (tests, CI)
+    python tools/compare.py --methods frame_baseline psla_c --seeds 5   # seed study
+
+Training recipe (the paper's, Sec. 4.1, plus PSLA's key-frame loss): every method starts
+from one pretrained N_f, the stand-in for ImageNet weights (``--pretrained auto``: the toy
+frame detector trained once on the train split, its backbone cached in
+``work_dirs/pretrained_nf``; ``--pretrained none``: from scratch, the old toy recipe).
+``--seeds N`` trains and tests every method with seeds 0..N-1 (same N_f for all) and prints
+mean ± sd, the per-seed differences PSLA − each other method and the fps ratios (Markdown +
+JSON: ``seeds.md`` / ``seeds.json``). Every training / test stage prints a progress line
+every ``--log-interval`` iterations; the output ends with the wall time of each stage.
 
 Columns: mAP@50 overall, on slow / medium / fast objects (FGFA's motion-IoU breakdown) and
 on degraded frames (toy set), fps, parameters (FlowNet included for DFF / FGFA). All six
@@ -62,6 +72,8 @@ def _pairs(values, option):
 
 
 def parse_args(argv=None):
+    from mmpsla.apis.experiment import add_recipe_arguments, check_recipe_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--methods',
@@ -90,8 +102,36 @@ def parse_args(argv=None):
         help="toy dataset folder (generated when missing); '' keeps the configs' own data settings",
     )
     parser.add_argument('--work-dir', default='work_dirs/compare', help='output folder')
-    parser.add_argument('--iters', type=int, default=None, help='override train iterations')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help="train iterations (default: 600 on the pretrained N_f, the configs' 1500 from "
+        'scratch)',
+    )
     parser.add_argument('--warmup', type=int, default=10, help='untimed leading test frames')
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        default=1,
+        help='train and test every method with seeds 0..N-1 and aggregate (default: 1)',
+    )
+    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
+    parser.add_argument(
+        '--key-frame-loss-weight',
+        type=float,
+        default=None,
+        help="PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 1.0; "
+        "0 is the paper's loss)",
+    )
+    add_recipe_arguments(parser)
+    parser.add_argument(
+        '--from-json',
+        nargs='+',
+        default=None,
+        metavar='JSON',
+        help='no training: aggregate the seeds of earlier runs (compare.json / seeds.json)',
+    )
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -103,27 +143,41 @@ def parse_args(argv=None):
     for name, path in args.checkpoints.items():
         if not osp.isfile(path):
             raise SystemExit(f'--checkpoints: {name}: no such file {path}')
+    if args.seeds < 1:
+        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
+    if args.seeds > 1 and args.checkpoints:
+        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
+    check_recipe_arguments(args)
     return args
 
 
-def build_method_cfg(name: str, args, data_root: str):
-    """The method's config, pointed at ``data_root`` and its own work dir."""
-    from mmpsla.apis.experiment import build_cfg
+def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = None):
+    """The method's config, pointed at ``data_root`` and its own work dir, with ``seed``
+    and, when ``nf`` is given, its N_f initialised from that checkpoint."""
+    from mmpsla.apis.experiment import apply_toy_recipe, build_cfg, default_iters
 
     cfg_path = args.configs.get(name, METHODS[name][1])
-    work_dir = osp.join(args.work_dir, name)
-    iters = args.iters if not args.quick else (args.iters or 4)
+    work_dir = (
+        osp.join(args.work_dir, name)
+        if args.seeds == 1
+        else (osp.join(args.work_dir, f'seed{seed}', name))
+    )
+    iters = default_iters(args.iters, args.quick, nf is not None and name not in args.checkpoints)
     if data_root:
-        cfg = build_cfg(cfg_path, data_root, work_dir, iters)
+        cfg = build_cfg(cfg_path, data_root, work_dir, iters, seed=seed)
     else:  # keep the config's dataset (e.g. ImageNet VID)
         from mmengine.config import Config
 
         cfg = Config.fromfile(cfg_path if osp.isabs(cfg_path) else osp.join(ROOT, cfg_path))
         cfg.work_dir = work_dir
+        cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
         if iters is not None:
             cfg.train_cfg.max_iters = iters
     if name in args.checkpoints:
         cfg.load_from = args.checkpoints[name]
+    elif nf is not None:
+        weight = args.key_frame_loss_weight
+        apply_toy_recipe(cfg, nf, **({} if weight is None else {'key_frame_loss_weight': weight}))
     # no validation while training: the test set is evaluated once, afterwards
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     return cfg, cfg_path
@@ -137,44 +191,56 @@ def _checkpoint_iter(path: str) -> int:
     return int(meta.get('iter', 0) or 0)
 
 
-def run_method(name: str, args, data_root: str) -> dict:
-    """Train (or load), test and time one method; return its table row."""
+def run_method(name: str, args, data_root: str, seed: int, nf, times):
+    """Train (or load) and test one method; return its row (fps added later) and runner."""
     from mmengine.runner import Runner
 
-    from mmpsla.apis import count_parameters, measure_fps
+    from mmpsla.apis import count_parameters
+    from mmpsla.apis.experiment import ProgressHook, train_and_test
 
-    cfg, cfg_path = build_method_cfg(name, args, data_root)
+    cfg, cfg_path = build_method_cfg(name, args, data_root, seed, nf)
+    label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
     runner = Runner.from_cfg(cfg)
-    train_s = 0.0
+    runner.register_hook(ProgressHook(label, args.log_interval))
     if name in args.checkpoints:
-        print(f'==> {METHODS[name][0]}: testing {args.checkpoints[name]} ({cfg_path})', flush=True)
-    else:
-        print(
-            f'==> {METHODS[name][0]}: training {cfg.train_cfg.max_iters} iterations ({cfg_path})',
-            flush=True,
-        )
-        start = time.perf_counter()
-        runner.train()
-        train_s = time.perf_counter() - start
-    metrics = runner.test()
+        print(f'==> {label}: testing {args.checkpoints[name]} ({cfg_path})', flush=True)
+    note = f': {cfg.train_cfg.max_iters} iterations ({cfg_path})'
+    metrics, train_s = train_and_test(runner, label, times, name not in args.checkpoints, note)
     model = runner.model
-    model.eval()
-    timing = measure_fps(model, runner.test_dataloader, warmup=args.warmup)
-    row = dict(method=METHODS[name][0], key=name, config=cfg_path)
+    row = dict(method=METHODS[name][0], key=name, config=cfg_path, seed=seed)
     for column, key in METRIC_KEYS:
         row[column] = float(metrics.get(key, float('nan')))
     row.update(
-        fps=timing['fps'],
-        frames_timed=timing['frames'],
         params=count_parameters(model),
         train_iters=_checkpoint_iter(args.checkpoints[name])
         if name in args.checkpoints
         else cfg.train_cfg.max_iters,
         train_s=train_s,
         checkpoint=args.checkpoints.get(name),
+        pretrained=None if name in args.checkpoints else nf,
     )
-    print(f'    mAP@50 {100 * row["mAP"]:.1f}, {row["fps"]:.1f} fps', flush=True)
-    return row
+    print(f'    {label}: mAP@50 {100 * row["mAP"]:.1f}', flush=True)
+    return row, runner
+
+
+def time_side_by_side(rows, runners, warmup: int, times, label: str = '') -> None:
+    """fps of every row's model, measured side by side (each frame through each model in
+    turn) among the models that share one test pipeline; adds ``fps`` and
+    ``frames_timed`` to the rows."""
+    from mmpsla.apis import measure_fps
+
+    groups = {}
+    for row in rows:
+        cfg = runners[row['key']].cfg.test_dataloader
+        groups.setdefault(json.dumps(cfg.to_dict(), sort_keys=True, default=str), []).append(row)
+    with times(f'time {len(rows)} model(s) side by side{label}'):
+        for group in groups.values():
+            models = {r['key']: runners[r['key']].model for r in group}
+            loader = runners[group[0]['key']].test_dataloader
+            timings = measure_fps(models, loader, warmup=warmup)
+            for r in group:
+                r.update(fps=timings[r['key']]['fps'], frames_timed=timings[r['key']]['frames'])
+                print(f'    {r["method"]}: {r["fps"]:.1f} fps', flush=True)
 
 
 def _pct(value: float) -> str:
@@ -244,12 +310,55 @@ def plot(rows, path: str, title: str) -> str:
     return path
 
 
+def aggregate_json(args):
+    """``--from-json``: merge the seeds of earlier runs and write the seed study."""
+    from mmpsla.apis.experiment import write_results
+    from mmpsla.apis.seed_study import format_seed_study, rows_by_seed_from_json, summarize_seeds
+
+    rows_by_seed = {}
+    for path in args.from_json:
+        if not osp.isfile(path):
+            raise SystemExit(f'--from-json: no such file {path}')
+        with open(path) as f:
+            data = json.load(f)
+        if 'rows' in data:  # a single-seed compare.json
+            data = {'seeds': {str(data['rows'][0].get('seed', 0)): data['rows']}}
+        try:
+            found = rows_by_seed_from_json(data)
+        except ValueError as err:
+            raise SystemExit(f'--from-json: {path}: {err}') from err
+        for seed, rows in found.items():
+            if seed in rows_by_seed:
+                raise SystemExit(f'--from-json: seed {seed} appears twice (again in {path})')
+            rows_by_seed[seed] = [r for r in rows if r['key'] in args.methods]
+    summary = summarize_seeds(rows_by_seed)
+    text = '\n'.join(
+        [
+            f'Seeds {sorted(rows_by_seed)} from {", ".join(args.from_json)} (mean ± sd):',
+            format_seed_study(summary),
+        ]
+    )
+    print(text, flush=True)
+    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
+    write_results(
+        args.work_dir,
+        'seeds',
+        text,
+        dict(seeds=seeds_rows, summary=summary, sources=args.from_json),
+    )
+    return rows_by_seed
+
+
 def main(argv=None):
     args = parse_args(argv)
     start = time.perf_counter()
     logging.getLogger('mmengine').setLevel(logging.WARNING)
     import mmpsla  # noqa: F401
+    from mmpsla.apis.experiment import StageTimes, resolve_nf, write_results
 
+    if args.from_json:
+        return aggregate_json(args)
+    times = StageTimes()
     data_root = args.data_root
     if data_root:
         from mmpsla.apis.experiment import ensure_data
@@ -257,36 +366,65 @@ def main(argv=None):
         if args.quick and data_root == 'data/toy_vid':
             data_root = osp.join(args.work_dir, 'toy_vid_quick')
         ensure_data(data_root, args.quick)
-    rows = [run_method(name, args, data_root) for name in args.methods]
+    # every trained method starts from one N_f (none needed when all are given checkpoints)
+    nf = None if len(args.checkpoints) == len(args.methods) else resolve_nf(args, data_root, times)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    rows_by_seed = {}
+    for seed in seeds:
+        rows, runners = [], {}
+        for name in args.methods:
+            row, runners[name] = run_method(name, args, data_root, seed, nf, times)
+            rows.append(row)
+        time_side_by_side(
+            rows, runners, args.warmup, times, f', seed {seed}' if args.seeds > 1 else ''
+        )
+        rows_by_seed[seed] = rows
     total = time.perf_counter() - start
     where = data_root or "the configs' validation sets"
-    table = format_table(rows)
     os.makedirs(args.work_dir, exist_ok=True)
-    png = plot(
-        rows,
-        osp.join(args.work_dir, 'map_vs_fps.png'),
-        f'Validation set {where}, CPU ({os.cpu_count()} cores)',
-    )
     command = 'python tools/compare.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    init = f'N_f from {nf}' if nf else 'N_f from scratch (or the given checkpoints)'
+    intro = (
+        f'Validation set: {where}; CPU, {os.cpu_count()} cores, batch 1; fps over whole '
+        f'videos, first {args.warmup} frames not timed, models sharing a test pipeline timed '
+        f'side by side; {init}.'
+    )
+    meta = dict(
+        data_root=data_root,
+        pretrained=nf,
+        command=command.strip(),
+        stage_s=times.seconds,
+        wall_s=total,
+    )
+    footer = [
+        'Stage times:',
+        times.table(),
+        f'Command: {command.strip()}',
+        f'Wall time: {total:.0f} s',
+    ]
+    if args.seeds == 1:
+        rows = rows_by_seed[seeds[0]]
+        png = plot(
+            rows,
+            osp.join(args.work_dir, 'map_vs_fps.png'),
+            f'Validation set {where}, CPU ({os.cpu_count()} cores)',
+        )
+        text = '\n'.join(['', intro, format_table(rows), f'mAP-vs-fps plot: {png}'] + footer)
+        print(text, flush=True)
+        write_results(args.work_dir, 'compare', text, dict(rows=rows, **meta))
+        return rows
+    from mmpsla.apis.seed_study import format_seed_study, summarize_seeds
+
+    summary = summarize_seeds(rows_by_seed)
+    per_seed = [f'Seed {s}:\n{format_table(rows_by_seed[s])}' for s in seeds]
     text = '\n'.join(
-        [
-            '',
-            f'Validation set: {where}; CPU, {os.cpu_count()} cores, batch 1; fps over whole '
-            f'videos, first {args.warmup} frames not timed.',
-            table,
-            f'mAP-vs-fps plot: {png}',
-            f'Command: {command.strip()}',
-            f'Wall time: {total:.0f} s',
-        ]
+        ['', intro, *per_seed, '', f'Over seeds {seeds} (mean ± sd):', format_seed_study(summary)]
+        + footer
     )
     print(text, flush=True)
-    with open(osp.join(args.work_dir, 'compare.md'), 'w') as f:
-        f.write(text + '\n')
-    with open(osp.join(args.work_dir, 'compare.json'), 'w') as f:
-        json.dump(
-            dict(rows=rows, data_root=data_root, command=command.strip(), wall_s=total), f, indent=2
-        )
-    return rows
+    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
+    write_results(args.work_dir, 'seeds', text, dict(seeds=seeds_rows, summary=summary, **meta))
+    return rows_by_seed
 
 
 if __name__ == '__main__':

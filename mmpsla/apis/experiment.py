@@ -1,15 +1,34 @@
-"""Shared machinery of the experiment tools (``tools/demo.py``, ``tools/compare.py``): the toy
-data, a toy config pointed at a data root and work dir, and the :class:`TimeBudget` hook."""
+"""Shared machinery of the experiment tools (``tools/demo.py``, ``tools/compare.py``).
 
+* the toy data (:func:`ensure_data`) and a toy config pointed at a data root and work dir
+  (:func:`build_cfg`);
+* progress on long work: :class:`ProgressHook` (one line per N training iterations or test
+  frames: iteration, loss, s/it, time left) and :class:`StageTimes` (how long each stage took);
+* the paper's training recipe on the toy set: a pretrained N_f standing in for the
+  ImageNet-pretrained backbone (:func:`ensure_pretrained_nf`, cached on disk, one checkpoint
+  for every method and seed) and loaded into any toy config (:func:`apply_pretrained_nf`);
+* :class:`TimeBudget`, which shortens a schedule to fit a wall-time budget.
+"""
+
+import hashlib
+import json
+import os
 import os.path as osp
 import time
 from collections import Counter
-from typing import Optional
+from contextlib import contextmanager
+from typing import Dict, Optional
 
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: The stage that stands in for ImageNet pretraining: the toy frame detector (N_f + RPN +
+#: RoI head) trained on the train split's labelled frames; only N_f is kept (see the config).
+NF_PRETRAIN_CONFIG = 'configs/toy/nf_pretrain_toy.py'
+#: Where the pretrained N_f is cached (one file per pretraining recipe and toy train set).
+NF_CACHE_DIR = 'work_dirs/pretrained_nf'
 
 
 def ensure_data(data_root: str, quick: bool) -> None:
@@ -31,12 +50,20 @@ def ensure_data(data_root: str, quick: bool) -> None:
     make_toy_vid(data_root, seed=0, progress=False)
 
 
-def build_cfg(cfg_path: str, data_root: str, work_dir: str, iters: Optional[int]):
+def build_cfg(
+    cfg_path: str,
+    data_root: str,
+    work_dir: str,
+    iters: Optional[int],
+    seed: Optional[int] = None,
+):
     """A toy config (path relative to the repository, or absolute) trained on ``data_root``.
 
     Data paths and evaluators point at ``data_root``, the work dir is ``work_dir``,
-    ``iters`` (if given) replaces ``max_iters``, a checkpoint is saved at the end, nothing
-    is validated while training and logging is quiet.
+    ``iters`` (if given) replaces ``max_iters`` and moves the LR step to 75 % of it,
+    ``seed`` (if given) replaces ``randomness.seed``, a checkpoint is saved at the end,
+    nothing is validated while training and the mmengine logger is quiet (progress comes
+    from :class:`ProgressHook`, which the tools register).
     """
     from mmengine.config import Config
 
@@ -50,9 +77,356 @@ def build_cfg(cfg_path: str, data_root: str, work_dir: str, iters: Optional[int]
     if iters is not None:
         cfg.train_cfg.max_iters = iters
         cfg.default_hooks.logger.interval = max(1, min(cfg.default_hooks.logger.interval, iters))
+        for scheduler in cfg.get('param_scheduler', None) or []:
+            if scheduler.get('type') == 'MultiStepLR':
+                scheduler.milestones = [max(1, int(0.75 * iters))]
+    if seed is not None:
+        cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
     cfg.default_hooks.checkpoint.interval = cfg.train_cfg.max_iters
-    cfg.train_cfg.val_begin = 10**9  # the demo tests once, after training
+    cfg.train_cfg.val_begin = 10**9  # the tools test once, after training
     cfg.log_level = 'WARNING'
+    return cfg
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``1h02m``."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f'{seconds}s'
+    if seconds < 3600:
+        return f'{seconds // 60}m{seconds % 60:02d}s'
+    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'
+
+
+@HOOKS.register_module()
+class ProgressHook(Hook):
+    """Runner hook: one progress line every ``interval`` training iterations and every
+    ``test_interval`` test frames, independent of the logger's level.
+
+    Training lines: ``[stage] train 200/600  loss 0.734  0.41 s/it  1m22s done, ~2m44s
+    left`` (the loss is the mean of the total loss since the previous line). Test lines:
+    ``[stage] test 100/300 frames  ...``. The last iteration / frame always prints.
+
+    Args:
+        stage (str): Name printed in brackets (e.g. ``PSLA (c) seed 1``).
+        interval (int): Training iterations per line. Defaults to 50.
+        test_interval (int): Test frames per line. Defaults to 100.
+    """
+
+    priority = 'BELOW_NORMAL'
+
+    def __init__(self, stage: str, interval: int = 50, test_interval: int = 100) -> None:
+        if interval < 1 or test_interval < 1:
+            raise ValueError(
+                f'ProgressHook: interval and test_interval must be >= 1, got {interval} and '
+                f'{test_interval}'
+            )
+        self.stage, self.interval, self.test_interval = stage, interval, test_interval
+        self._start = self._first = None
+        self._losses = []
+
+    def _line(self, kind: str, done: int, total: int, extra: str) -> None:
+        elapsed = time.perf_counter() - self._start
+        per = elapsed / max(done - self._first, 1)
+        left = per * (total - done)
+        rate = f'{per:.2f} s/it' if kind == 'train' else f'{1 / per if per else 0:.1f} frames/s'
+        print(
+            f'    [{self.stage}] {kind} {done}/{total}{extra}  {rate}  '
+            f'{format_duration(elapsed)} done, ~{format_duration(left)} left',
+            flush=True,
+        )
+
+    def before_train(self, runner) -> None:
+        self._start, self._first, self._losses = time.perf_counter(), runner.iter, []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if outputs and 'loss' in outputs:
+            loss = outputs['loss']
+            self._losses.append(float(loss.detach() if hasattr(loss, 'detach') else loss))
+        done, total = runner.iter + 1, runner.train_loop.max_iters
+        if done % self.interval and done != total:
+            return
+        loss = sum(self._losses) / len(self._losses) if self._losses else float('nan')
+        self._losses = []
+        self._line('train', done, total, f'  loss {loss:.3f}')
+
+    def before_test(self, runner) -> None:
+        self._start, self._first = time.perf_counter(), 0
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        done, total = batch_idx + 1, len(runner.test_dataloader)
+        if done % self.test_interval and done != total:
+            return
+        self._line('test', done, total, ' frames')
+
+
+class StageTimes:
+    """Wall time of each named stage of a tool, in order; prints when a stage starts / ends.
+
+    Use ``with times('train PSLA (c)'): ...``; :meth:`table` gives a Markdown table.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: Dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        print(f'==> {name}', flush=True)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = time.perf_counter() - start
+            print(f'    {name}: {format_duration(self.seconds[name])}', flush=True)
+
+    def table(self) -> str:
+        lines = ['| stage | wall time |', '|---|---|']
+        lines += [f'| {name} | {format_duration(s)} |' for name, s in self.seconds.items()]
+        lines.append(f'| total | {format_duration(sum(self.seconds.values()))} |')
+        return '\n'.join(lines)
+
+
+def train_and_test(runner, label: str, times: StageTimes, train: bool = True, note: str = ''):
+    """``runner.train()`` (unless ``train`` is False) and ``runner.test()``, each a timed
+    stage (``train {label}{note}``, ``test {label}``); the model is left in eval mode.
+
+    Returns:
+        tuple: The test metrics (dict) and the training wall time in seconds (0 untrained).
+    """
+    train_s = 0.0
+    if train:
+        name = f'train {label}{note}'
+        with times(name):
+            runner.train()
+        train_s = times.seconds[name]
+    with times(f'test {label}'):
+        metrics = runner.test()
+    runner.model.eval()
+    return metrics, train_s
+
+
+def _sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def nf_fingerprint(cfg, data_root: str) -> str:
+    """What determines the pretrained N_f: the model, data pipeline, optimiser, schedule,
+    seed and the toy train annotations (12 hex digits). Work dir, logging and checkpoint
+    intervals do not enter it."""
+    from mmengine.config import ConfigDict
+
+    def plain(value):
+        return value.to_dict() if isinstance(value, ConfigDict) else value
+
+    recipe = {
+        key: plain(cfg.get(key))
+        for key in ('model', 'optim_wrapper', 'param_scheduler', 'randomness')
+    }
+    recipe['train_pipeline'] = plain(cfg.train_dataloader.dataset.pipeline)
+    recipe['batch_size'] = cfg.train_dataloader.batch_size
+    recipe['max_iters'] = cfg.train_cfg.max_iters
+    recipe['train_ann'] = _sha256_file(osp.join(data_root, 'annotations', 'train.json'))
+    text = json.dumps(recipe, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def ensure_pretrained_nf(
+    data_root: str,
+    cache_dir: str = NF_CACHE_DIR,
+    iters: Optional[int] = None,
+    cfg_path: str = NF_PRETRAIN_CONFIG,
+    progress_interval: int = 100,
+) -> str:
+    """The pretrained N_f for ``data_root``'s train split: trained once, then reused.
+
+    The stand-in for the paper's ImageNet-pretrained N_f (Sec. 4.1): ``cfg_path`` (the toy
+    frame detector) is trained with its own fixed seed; its backbone (``PSLAResNet``: N_l,
+    the rest of N_f and the feature conv) is saved as ``{cache_dir}/nf_<fingerprint>.pth``
+    (keys ``backbone.*``, mmengine checkpoint format). The RPN and RoI head are dropped:
+    like ImageNet weights, the file carries the feature network only, and every method and
+    every seed starts from this one file. A file with the same fingerprint
+    (:func:`nf_fingerprint`) is reused as is.
+
+    Returns:
+        str: Path of the N_f checkpoint.
+    """
+    import torch
+    from mmengine.runner import Runner
+
+    cfg = build_cfg(cfg_path, data_root, osp.join(cache_dir, 'run'), iters)
+    path = osp.join(cache_dir, f'nf_{nf_fingerprint(cfg, data_root)}.pth')
+    if osp.isfile(path):
+        print(f'    pretrained N_f: reusing {path}', flush=True)
+        return path
+    print(
+        f'    pretrained N_f: training the frame detector {cfg.train_cfg.max_iters} iterations '
+        f'({cfg_path}); kept: the backbone',
+        flush=True,
+    )
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(ProgressHook('pretrain N_f', progress_interval))
+    start = time.perf_counter()
+    runner.train()
+    state = {
+        k: v.detach().clone()
+        for k, v in runner.model.state_dict().items()
+        if k.startswith('backbone.')
+    }
+    os.makedirs(cache_dir, exist_ok=True)
+    meta = dict(
+        config=cfg_path,
+        iters=cfg.train_cfg.max_iters,
+        seed=cfg.randomness.seed,
+        train_s=time.perf_counter() - start,
+        torch_threads=torch.get_num_threads(),
+    )
+    tmp = path + '.tmp'
+    torch.save({'state_dict': state, 'meta': meta}, tmp)
+    os.replace(tmp, path)
+    with open(path[: -len('.pth')] + '.json', 'w') as f:
+        json.dump(meta, f, indent=2)
+    print(f'    pretrained N_f: {path}', flush=True)
+    return path
+
+
+def add_recipe_arguments(parser) -> None:
+    """The tools' options for the training recipe and progress: ``--pretrained``,
+    ``--pretrain-iters``, ``--log-interval`` (checked by :func:`check_recipe_arguments`)."""
+    parser.add_argument(
+        '--pretrained',
+        default='auto',
+        help="N_f initialisation: 'auto' (pretrained once on the toy train split, cached in "
+        f"{NF_CACHE_DIR}), 'none' (from scratch) or an N_f checkpoint (keys backbone.*)",
+    )
+    parser.add_argument(
+        '--pretrain-iters',
+        type=int,
+        default=None,
+        help='iterations of the N_f pretraining (default: its config, 1500)',
+    )
+    parser.add_argument(
+        '--log-interval', type=int, default=50, help='training iterations per progress line'
+    )
+
+
+def check_recipe_arguments(args) -> None:
+    """Exit with a message naming the option when a recipe option is unusable."""
+    if args.log_interval < 1:
+        raise SystemExit(f'--log-interval: expected >= 1, got {args.log_interval}')
+    if args.pretrain_iters is not None and args.pretrain_iters < 1:
+        raise SystemExit(f'--pretrain-iters: expected >= 1, got {args.pretrain_iters}')
+    if args.pretrained not in ('auto', 'none') and not osp.isfile(args.pretrained):
+        raise SystemExit(
+            f"--pretrained: no such file {args.pretrained} (give 'auto', 'none' or an N_f "
+            'checkpoint)'
+        )
+
+
+def resolve_nf(args, data_root: str, times: 'StageTimes') -> Optional[str]:
+    """The N_f checkpoint the tool's methods start from (None: from scratch).
+
+    ``--pretrained auto`` pretrains on ``data_root`` once (:func:`ensure_pretrained_nf`;
+    with ``--quick`` 4 iterations into ``{work_dir}/pretrained_nf``), timed as a stage.
+    """
+    if args.pretrained == 'none':
+        return None
+    if args.pretrained != 'auto':
+        return args.pretrained
+    if not data_root:
+        raise SystemExit(
+            "--pretrained auto pretrains on the toy set; with --data-root '' give an N_f "
+            'checkpoint or none'
+        )
+    kwargs = dict(iters=args.pretrain_iters, progress_interval=args.log_interval)
+    if args.quick:  # a tiny, throw-away N_f next to the quick run's outputs
+        kwargs.update(cache_dir=osp.join(args.work_dir, 'pretrained_nf'))
+        kwargs['iters'] = args.pretrain_iters or 4
+    with times('pretrain N_f (stand-in for ImageNet weights; cached)'):
+        return ensure_pretrained_nf(data_root, **kwargs)
+
+
+def write_results(work_dir: str, stem: str, text: str, payload: dict) -> None:
+    """``{work_dir}/{stem}.md`` (``text``) and ``{stem}.json`` (``payload``)."""
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, f'{stem}.md'), 'w') as f:
+        f.write(text + '\n')
+    with open(osp.join(work_dir, f'{stem}.json'), 'w') as f:
+        json.dump(payload, f, indent=2)
+
+
+def _backbones(node):
+    """Every ``PSLAResNet`` config dict inside a (nested) model config."""
+    if isinstance(node, dict):
+        if node.get('type') == 'PSLAResNet':
+            yield node
+        for value in node.values():
+            yield from _backbones(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _backbones(value)
+
+
+def apply_pretrained_nf(cfg, checkpoint: str) -> int:
+    """Initialise every N_f (``PSLAResNet``) of ``cfg.model`` from ``checkpoint``.
+
+    Sets the backbone's ``init_cfg`` to mmengine's ``Pretrained`` initialiser with
+    ``prefix='backbone.'``, so it reads the N_f file of :func:`ensure_pretrained_nf` or a
+    whole frame-detector checkpoint alike; the Runner loads it when training starts
+    (``model.init_weights()``), whatever wraps the backbone (``model.backbone`` for PSLA and
+    the frame baseline, ``model.detector.backbone`` for DFF / FGFA / SELSA).
+
+    Returns:
+        int: The number of backbones set (a model without one raises ``ValueError``).
+    """
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'pretrained N_f checkpoint not found: {checkpoint}')
+    found = list(_backbones(cfg.model))
+    if not found:
+        raise ValueError(
+            f'apply_pretrained_nf: no PSLAResNet backbone in model type {cfg.model.get("type")}'
+        )
+    for backbone in found:
+        backbone['init_cfg'] = dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
+    return len(found)
+
+
+#: Training iterations of every method on top of the pretrained N_f (the configs' 1500 are
+#: the from-scratch schedule); the LR steps down at 75 % (:func:`build_cfg`).
+FINETUNE_ITERS = 600
+
+
+def default_iters(args_iters: Optional[int], quick: bool, pretrained: bool) -> Optional[int]:
+    """Training iterations of a tool run: ``--iters`` if given, 4 for ``--quick``,
+    :data:`FINETUNE_ITERS` on a pretrained N_f, else the config's own (None)."""
+    if args_iters is not None:
+        return args_iters
+    if quick:
+        return 4
+    return FINETUNE_ITERS if pretrained else None
+
+
+#: ``key_frame_loss_weight`` of the PSLA models trained from the pretrained N_f. The paper's
+#: loss (0: non-key frame only) was measured first and lost (toy set, seed 0, 600
+#: iterations, N_f from configs/toy/nf_pretrain_toy.py, one thread): with weight 0, PSLA (c)
+#: reached 29.8 mAP@50 / 17.4 on degraded frames and its key frames (N_f + RFU) only 14.6,
+#: because the head is never trained on F_t itself; with weight 1, 37.6 / 21.2 (key frames
+#: 38.3). So the key-frame loss stays (README, "Toy demo").
+PRETRAINED_KEY_FRAME_LOSS_WEIGHT = 1.0
+
+
+def apply_toy_recipe(
+    cfg, nf_checkpoint: str, key_frame_loss_weight: float = PRETRAINED_KEY_FRAME_LOSS_WEIGHT
+):
+    """The toy training recipe: N_f from ``nf_checkpoint`` (:func:`apply_pretrained_nf`, the
+    paper's pretrained N_f) and, for PSLA models (configs with a ``key_frame_loss_weight``),
+    that weight (default :data:`PRETRAINED_KEY_FRAME_LOSS_WEIGHT`, measured)."""
+    apply_pretrained_nf(cfg, nf_checkpoint)
+    if 'key_frame_loss_weight' in cfg.model:
+        cfg.model.key_frame_loss_weight = key_frame_loss_weight
     return cfg
 
 

@@ -34,6 +34,51 @@ def test_parse_args_checks_method_pairs(tmp_path):
         compare.parse_args(['--checkpoints', f'dff={tmp_path / "missing.pth"}'])
 
 
+def test_parse_args_checks_seed_study_options(tmp_path):
+    args = compare.parse_args(['--seeds', '3', '--first-seed', '2', '--pretrained', 'none'])
+    assert args.seeds == 3 and args.first_seed == 2 and args.pretrained == 'none'
+    with pytest.raises(SystemExit, match='--seeds: expected a number of seeds >= 1'):
+        compare.parse_args(['--seeds', '0'])
+    ckpt = tmp_path / 'dff.pth'
+    ckpt.write_bytes(b'')
+    with pytest.raises(SystemExit, match='drop --checkpoints'):
+        compare.parse_args(['--seeds', '2', '--checkpoints', f'dff={ckpt}'])
+    with pytest.raises(SystemExit, match="--pretrained: no such file .*'auto', 'none'"):
+        compare.parse_args(['--pretrained', str(tmp_path / 'nf.pth')])
+    with pytest.raises(SystemExit, match='--log-interval'):
+        compare.parse_args(['--log-interval', '0'])
+
+
+def _rows(seed, base_deg, psla_deg):
+    common = dict(mAP=0.4, mAP_slow=0.4, mAP_medium=0.4, mAP_fast=0.4, seed=seed)
+    return [
+        dict(
+            common, key='frame_baseline', method='Frame baseline', mAP_degraded=base_deg, fps=50.0
+        ),
+        dict(common, key='psla_c', method='PSLA (c)', mAP_degraded=psla_deg, fps=80.0),
+    ]
+
+
+def test_from_json_merges_runs_without_training(tmp_path, capsys):
+    one = tmp_path / 'compare.json'  # a single-seed run (seed 0)
+    one.write_text(json.dumps({'rows': _rows(0, 0.20, 0.25)}))
+    many = tmp_path / 'seeds.json'  # a seed study over seeds 1 and 2
+    many.write_text(json.dumps({'seeds': {'1': _rows(1, 0.30, 0.31), '2': _rows(2, 0.2, 0.18)}}))
+    out = tmp_path / 'merged'
+    rows = compare.main(['--from-json', str(one), str(many), '--work-dir', str(out)])
+    assert sorted(rows) == [0, 1, 2]
+    saved = json.loads((out / 'seeds.json').read_text())
+    diff = saved['summary']['diffs']['frame_baseline']['mAP_degraded']
+    assert diff['per_seed'] == pytest.approx({'0': 0.05, '1': 0.01, '2': -0.02})
+    assert diff['positive'] == 2
+    text = (out / 'seeds.md').read_text()
+    assert '| 2 | 40.0 | 20.0 | 40.0 | 18.0 | +0.0 | -2.0 | 1.60x |' in text
+    with pytest.raises(SystemExit, match='seed 0 appears twice'):
+        compare.main(['--from-json', str(one), str(one), '--work-dir', str(out)])
+    with pytest.raises(SystemExit, match='no such file'):
+        compare.main(['--from-json', str(tmp_path / 'none.json'), '--work-dir', str(out)])
+
+
 def test_format_table_marks_missing_subsets():
     row = dict(
         method='DFF',
@@ -122,3 +167,37 @@ def test_quick_comparison_end_to_end(tmp_path):
     )
     assert again[0]['checkpoint'] == ckpt and again[0]['train_iters'] == 4
     assert again[0]['mAP'] == pytest.approx(by_key['dff']['mAP'])
+
+
+@pytest.mark.slow
+def test_quick_seed_study_prints_progress_and_stage_times(tmp_path, capsys):
+    work = tmp_path / 'seeds'
+    result = compare.main(
+        ['--quick', '--methods', 'frame_baseline', 'psla_c', '--seeds', '2', '--first-seed', '3']
+        + ['--work-dir', str(work), '--warmup', '2', '--log-interval', '2']
+    )
+    assert sorted(result) == [3, 4]
+    for seed, rows in result.items():
+        assert [r['key'] for r in rows] == ['frame_baseline', 'psla_c']
+        for r in rows:
+            assert r['seed'] == seed and r['fps'] > 0 and r['train_iters'] == 4
+            assert r['pretrained'] and osp.isfile(r['pretrained'])
+            assert osp.isfile(work / f'seed{seed}' / r['key'] / 'iter_4.pth')
+    # one N_f for every method and seed
+    assert len({r['pretrained'] for rows in result.values() for r in rows}) == 1
+    out = capsys.readouterr().out
+    for label in ('Frame baseline seed 3', 'PSLA (c) seed 4', 'pretrain N_f'):
+        assert f'[{label}] train 2/4  loss ' in out and f'[{label}] train 4/4  loss ' in out
+    assert '[PSLA (c) seed 3] test 24/24 frames' in out
+    saved = json.loads((work / 'seeds.json').read_text())
+    assert sorted(saved['seeds']) == ['3', '4'] and saved['summary']['seeds'] == [3, 4]
+    assert set(saved['stage_s']) >= {'test PSLA (c) seed 4', 'time 2 model(s) side by side, seed 3'}
+    text = (work / 'seeds.md').read_text()
+    assert 'Over seeds [3, 4] (mean ± sd):' in text and '| stage | wall time |' in text
+    # a second run reuses the cached N_f
+    again = compare.main(
+        ['--quick', '--methods', 'frame_baseline', '--work-dir', str(work), '--warmup', '2']
+        + ['--log-interval', '2', '--data-root', str(work / 'toy_vid_quick')]
+    )
+    assert again[0]['pretrained'] == result[3][0]['pretrained']
+    assert 'pretrained N_f: reusing' in capsys.readouterr().out

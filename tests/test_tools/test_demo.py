@@ -1,15 +1,41 @@
 """tools/demo.py (`make demo`) in its --quick form: train, test, time, table, GIF."""
 
 import json
+import re
 
 import pytest
 
 
 @pytest.mark.slow
-def test_quick_demo(tool, tiny_toy_root, tmp_path):
+def test_quick_demo(tool, tiny_toy_root, tmp_path, capsys):
     rows = tool('demo').main(
         ['--quick', '--data-root', str(tiny_toy_root), '--work-dir', str(tmp_path)]
+        + ['--log-interval', '2']
     )
+    out = capsys.readouterr().out
+    # progress: every stage prints iteration, loss and time left; the test stage its frames
+    for stage in ('pretrain N_f', 'PSLA (c)', 'Frame baseline'):
+        for it in (2, 4):
+            assert re.search(
+                rf'\[{re.escape(stage)}\] train {it}/4  loss \d+\.\d{{3}}  \d+\.\d\d s/it  '
+                r'\d+s done, ~\d+s left',
+                out,
+            ), (stage, it, out)
+    assert '[PSLA (c)] test ' in out and '[Frame baseline] test ' in out
+    # both methods start from the one pretrained N_f; the table ends with the stage times
+    saved = json.loads((tmp_path / 'results.json').read_text())
+    assert saved['pretrained'].startswith(str(tmp_path / 'pretrained_nf' / 'nf_'))
+    assert set(saved['stage_s']) == {
+        'toy data',
+        'pretrain N_f (stand-in for ImageNet weights; cached)',
+        'train PSLA (c) (up to 4 iterations)',
+        'test PSLA (c)',
+        'train Frame baseline (up to 4 iterations)',
+        'test Frame baseline',
+        'time both models side by side',
+        'annotated GIF',
+    }
+    assert '| test Frame baseline |' in (tmp_path / 'results.md').read_text()
     assert [r['method'] for r in rows] == ['PSLA (c)', 'Frame baseline']
     for row in rows:
         assert row['iters'] == 4 and row['fps'] > 0 and row['params'] > 0
@@ -18,7 +44,6 @@ def test_quick_demo(tool, tiny_toy_root, tmp_path):
     assert rows[0]['params'] > rows[1]['params']  # PSLA adds RFU and DenseFT
     table = (tmp_path / 'results.md').read_text()
     assert '| PSLA (c) |' in table and '| Frame baseline |' in table
-    saved = json.loads((tmp_path / 'results.json').read_text())
     assert saved['speed_ratio'] == pytest.approx(rows[0]['fps'] / rows[1]['fps'])
     from PIL import Image
 

@@ -1,0 +1,157 @@
+"""mmpsla.apis.experiment: progress lines, stage times, the pretrained-N_f recipe."""
+
+import re
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from mmpsla.apis import experiment
+from mmpsla.apis.experiment import (
+    ProgressHook,
+    StageTimes,
+    apply_pretrained_nf,
+    apply_toy_recipe,
+    build_cfg,
+    format_duration,
+    nf_fingerprint,
+)
+
+
+def test_default_iters():
+    assert experiment.default_iters(None, False, True) == experiment.FINETUNE_ITERS == 600
+    assert experiment.default_iters(None, False, False) is None  # the config's schedule
+    assert experiment.default_iters(None, True, True) == 4
+    assert experiment.default_iters(250, True, True) == 250
+
+
+def test_format_duration():
+    assert [format_duration(s) for s in (0, 42.4, 185, 3720)] == ['0s', '42s', '3m05s', '1h02m']
+
+
+def test_progress_hook_prints_iteration_loss_and_time_left(monkeypatch, capsys):
+    clock = {'t': 0.0}
+    monkeypatch.setattr(experiment.time, 'perf_counter', lambda: clock['t'])
+
+    class Loader(list):
+        pass
+
+    runner = SimpleNamespace(
+        iter=0, train_loop=SimpleNamespace(max_iters=10), test_dataloader=Loader(range(5))
+    )
+    hook = ProgressHook('PSLA (c) seed 2', interval=4, test_interval=2)
+    hook.before_train(runner)
+    for i in range(10):
+        clock['t'] += 2.0  # 2 s per iteration
+        runner.iter = i
+        hook.after_train_iter(runner, i, outputs={'loss': torch.tensor(float(i))})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        '    [PSLA (c) seed 2] train 4/10  loss 1.500  2.00 s/it  8s done, ~12s left',
+        '    [PSLA (c) seed 2] train 8/10  loss 5.500  2.00 s/it  16s done, ~4s left',
+        '    [PSLA (c) seed 2] train 10/10  loss 8.500  2.00 s/it  20s done, ~0s left',
+    ]
+    hook.before_test(runner)
+    for i in range(5):
+        clock['t'] += 0.5
+        hook.after_test_iter(runner, i)
+    lines = capsys.readouterr().out.splitlines()
+    assert [re.sub(r'\s+', ' ', x.strip()) for x in lines] == [
+        '[PSLA (c) seed 2] test 2/5 frames 2.0 frames/s 1s done, ~2s left',
+        '[PSLA (c) seed 2] test 4/5 frames 2.0 frames/s 2s done, ~0s left',
+        '[PSLA (c) seed 2] test 5/5 frames 2.0 frames/s 2s done, ~0s left',
+    ]
+    with pytest.raises(ValueError, match='interval'):
+        ProgressHook('x', interval=0)
+
+
+def test_stage_times_table(monkeypatch, capsys):
+    clock = {'t': 0.0}
+    monkeypatch.setattr(experiment.time, 'perf_counter', lambda: clock['t'])
+    times = StageTimes()
+    with times('train A'):
+        clock['t'] += 125
+    with pytest.raises(RuntimeError):
+        with times('test A'):
+            clock['t'] += 5
+            raise RuntimeError('a failing stage is still timed')
+    assert times.seconds == {'train A': 125, 'test A': 5}
+    assert times.table().splitlines() == [
+        '| stage | wall time |',
+        '|---|---|',
+        '| train A | 2m05s |',
+        '| test A | 5s |',
+        '| total | 2m10s |',
+    ]
+    out = capsys.readouterr().out
+    assert '==> train A' in out and 'train A: 2m05s' in out
+
+
+def test_fingerprint_follows_the_recipe_not_the_work_dir(tiny_toy_root):
+    root = str(tiny_toy_root)
+    a = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, '/tmp/a', 100)
+    b = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, '/tmp/b', 100)
+    b.default_hooks.logger.interval = 7
+    assert nf_fingerprint(a, root) == nf_fingerprint(b, root)
+    c = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, '/tmp/a', 100, seed=1)
+    d = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, '/tmp/a', 101)
+    assert len({nf_fingerprint(x, root) for x in (a, c, d)}) == 3
+
+
+def test_build_cfg_moves_the_lr_step_and_sets_the_seed(tiny_toy_root):
+    cfg = build_cfg('configs/toy/psla_c_toy.py', str(tiny_toy_root), '/tmp/w', 600, seed=3)
+    steps = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
+    assert steps[0].milestones == [450] and cfg.randomness.seed == 3
+    assert cfg.train_cfg.max_iters == 600 and cfg.default_hooks.checkpoint.interval == 600
+
+
+@pytest.mark.parametrize(
+    'config',
+    [
+        'configs/toy/psla_c_toy.py',
+        'configs/toy/frame_baseline_toy.py',
+        'configs/toy/dff_toy.py',  # backbone configured under model.detector
+    ],
+)
+def test_pretrained_nf_is_loaded_into_every_method(config, tiny_toy_root, tmp_path):
+    """A frame-detector checkpoint's backbone lands, unchanged, in the method's N_f when the
+    Runner initialises the model; nothing else is taken from it."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    init_default_scope('mmdet')
+    root = str(tiny_toy_root)
+    source_cfg = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, str(tmp_path), 1)
+    torch.manual_seed(123)
+    source = MODELS.build(source_cfg.model)
+    source.init_weights()
+    ckpt = str(tmp_path / 'frame_detector.pth')
+    torch.save({'state_dict': source.state_dict(), 'meta': {}}, ckpt)
+
+    cfg = build_cfg(config, root, str(tmp_path / 'run'), 1)
+    assert apply_toy_recipe(cfg, ckpt) is cfg
+    if 'key_frame_loss_weight' in cfg.model:
+        assert cfg.model.key_frame_loss_weight == experiment.PRETRAINED_KEY_FRAME_LOSS_WEIGHT
+        custom = apply_toy_recipe(cfg, ckpt, key_frame_loss_weight=0.0)  # the paper's loss
+        assert custom.model.key_frame_loss_weight == 0.0
+    runner = Runner.from_cfg(cfg)
+    runner._init_model_weights()  # what runner.train() does first
+    got = runner.model.state_dict()
+    want = {k: v for k, v in source.state_dict().items() if k.startswith('backbone.')}
+    assert len(want) > 50
+    for key, value in want.items():
+        assert torch.equal(got[key], value), key
+    rpn = [k for k in got if k.startswith('rpn_head') and k.endswith('weight')][0]
+    assert not torch.equal(got[rpn], source.state_dict()[rpn])
+
+
+def test_apply_pretrained_nf_bad_input(tiny_toy_root, tmp_path):
+    cfg = build_cfg('configs/toy/psla_c_toy.py', str(tiny_toy_root), str(tmp_path), 1)
+    with pytest.raises(FileNotFoundError, match='pretrained N_f checkpoint not found'):
+        apply_pretrained_nf(cfg, str(tmp_path / 'missing.pth'))
+    ckpt = tmp_path / 'nf.pth'
+    ckpt.write_bytes(b'x')
+    cfg.model = dict(type='SomethingElse', backbone=dict(type='ResNet'))
+    with pytest.raises(ValueError, match='no PSLAResNet backbone'):
+        apply_pretrained_nf(cfg, str(ckpt))
