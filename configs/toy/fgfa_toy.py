@@ -30,9 +30,6 @@ model = dict(
     aggregator=dict(
         type='EmbedAggregator', num_convs=1, channels={{_base_.feat_channels}}, kernel_size=3
     ),
-    test_cfg=dict(
-        num_left_ref_imgs=num_left_ref_imgs, num_right_ref_imgs=num_right_ref_imgs, frame_stride=1
-    ),
 )
 
 # training: the target and one reference on each side, uniform within 9 frames
