@@ -26,7 +26,10 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='TrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# no fixed `name`: the Runner names the visualizer after its run (config + timestamp). A
+# fixed name makes every later Runner in the process reuse the first one's visualizer,
+# whose scalars.json lives in the first run's folder (tools/compare.py trains several).
+visualizer = dict(type='TrackLocalVisualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'

@@ -16,7 +16,10 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# no fixed `name`: the Runner names the visualizer after its run (config + timestamp). A
+# fixed name makes every later Runner in the process reuse the first one's visualizer,
+# whose scalars.json lives in the first run's folder (tools/compare.py trains several).
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -85,6 +85,11 @@ def build_cfg(
     cfg.default_hooks.checkpoint.interval = cfg.train_cfg.max_iters
     cfg.train_cfg.val_begin = 10**9  # the tools test once, after training
     cfg.log_level = 'WARNING'
+    # several Runners share this process: a fixed visualizer name (mmdet's and mmtrack's
+    # runtimes set 'visualizer') would send every run's scalars to the first run's folder
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.pop('name', None)
+    cfg.experiment_name = f'{osp.splitext(osp.basename(cfg_path))[0]}_seed{seed}_{iters}it'
     return cfg
 
 

@@ -1,5 +1,6 @@
 """mmpsla.apis.experiment: progress lines, stage times, the pretrained-N_f recipe."""
 
+import os.path as osp
 import re
 from types import SimpleNamespace
 
@@ -155,3 +156,23 @@ def test_apply_pretrained_nf_bad_input(tiny_toy_root, tmp_path):
     cfg.model = dict(type='SomethingElse', backbone=dict(type='ResNet'))
     with pytest.raises(ValueError, match='no PSLAResNet backbone'):
         apply_pretrained_nf(cfg, str(ckpt))
+
+
+def test_runners_in_one_process_write_their_own_scalars(tiny_toy_root, tmp_path):
+    """compare / demo train several methods in one process: each run's visualizer (and so
+    its scalars.json) must live in its own work dir, also for configs that name their
+    visualizer (mmdet's and mmtrack's runtimes set name='visualizer')."""
+    from mmengine.runner import Runner
+
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    dirs = []
+    for i, base in enumerate(['psla_c_toy.py', 'frame_baseline_toy.py', 'psla_c_toy.py']):
+        named = tmp_path / f'named_{i}.py'
+        named.write_text(
+            f"_base_ = ['{repo}/configs/toy/{base}']\nvisualizer = dict(name='visualizer')\n"
+        )
+        cfg = build_cfg(str(named), str(tiny_toy_root), str(tmp_path / f'run{i}'), 2, seed=0)
+        runner = Runner.from_cfg(cfg)
+        dirs.append(runner.visualizer._vis_backends['LocalVisBackend']._save_dir)
+    for i, save_dir in enumerate(dirs):
+        assert save_dir.startswith(str(tmp_path / f'run{i}')), dirs
