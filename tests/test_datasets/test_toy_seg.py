@@ -5,6 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from fixtures.memory import peak_traced_bytes
 
 from mmpsla.datasets.toy_seg import TOY_SEG_CLASSES, ToySegVideoDataset, make_toy_seg
 
@@ -110,17 +111,6 @@ def test_two_generators_started_at_once_make_one_valid_set(tmp_path):
         assert (shared / rel).read_bytes() == (reference / rel).read_bytes()
 
 
-def _peak_bytes(fn) -> int:
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_generator_memory_does_not_grow_with_the_number_of_snippets(tmp_path):
     """Snippets are rendered and written one at a time: 4x the snippets, same peak."""
 
@@ -128,7 +118,7 @@ def test_generator_memory_does_not_grow_with_the_number_of_snippets(tmp_path):
         options = dict(SMALL, num_train_snippets=n, num_val_snippets=1)
         return lambda: make_toy_seg(str(tmp_path / name), seed=0, **options)
 
-    small, large = _peak_bytes(run(3, 'small')), _peak_bytes(run(12, 'large'))
+    small, large = peak_traced_bytes(run(3, 'small')), peak_traced_bytes(run(12, 'large'))
     one_snippet = 10 * 128 * 192 * 3  # the frames of one snippet, uint8
     # keeping every snippet's frames would add 9 snippets' worth
     assert large - small < one_snippet, (small, large)

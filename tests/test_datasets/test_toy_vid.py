@@ -5,6 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from fixtures.memory import peak_traced_bytes
 
 from mmpsla.datasets import TOY_CLASSES, make_toy_vid, vid_statistics
 from mmpsla.datasets.toy_vid import degradation_schedule
@@ -159,16 +160,19 @@ def test_generator_memory_does_not_grow_with_the_number_of_videos(tmp_path):
     """Videos are rendered and written one at a time; only the CocoVID dict (a few hundred
     bytes per box) grows with the set. Measured: peak 2.19 / 2.41 / 3.62 MiB for 2 / 8 / 32
     videos of 30 frames, against 2.2 MiB of frames per video."""
-    import tracemalloc
 
     def peak(num_videos):
-        tracemalloc.start()
-        try:
-            make_toy_vid(str(tmp_path / f'v{num_videos}'), seed=0, num_train_videos=num_videos,
-                         num_val_videos=1, num_frames=30, progress=False)  # fmt: skip
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        out = str(tmp_path / f'v{num_videos}')
+        return peak_traced_bytes(
+            lambda: make_toy_vid(
+                out,
+                seed=0,
+                num_train_videos=num_videos,
+                num_val_videos=1,
+                num_frames=30,
+                progress=False,
+            )
+        )
 
     small, large = peak(2), peak(8)
     one_video = 30 * 128 * 192 * 3  # the frames of one video, uint8

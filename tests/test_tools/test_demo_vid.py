@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from fixtures.memory import peak_traced_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 CFG = str(REPO / 'configs' / 'toy' / 'psla_c_toy.py')
@@ -57,18 +58,6 @@ def test_folder_to_mp4_and_video_to_gif(tool, tmp_path):
         assert im.n_frames == 6 and im.size == (96, 64)
 
 
-def _peak_bytes(fn) -> int:
-    """Peak of the memory Python / numpy allocate while ``fn`` runs (tracemalloc)."""
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def _video(path: Path, n: int, h: int = 192, w: int = 288) -> str:
     rng = np.random.default_rng(n)
     frames = (rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for _ in range(n))
@@ -90,7 +79,7 @@ def test_annotating_streams_frames(tmp_path):
     short, long = _video(tmp_path / 'short.mp4', 20), _video(tmp_path / 'long.mp4', 60)
     annotate_video(model, short, str(tmp_path / 'warmup.mp4'))  # first-call allocations
     peaks = {
-        n: _peak_bytes(lambda v=v, n=n: annotate_video(model, v, str(tmp_path / f'{n}.mp4')))
+        n: peak_traced_bytes(lambda v=v, n=n: annotate_video(model, v, str(tmp_path / f'{n}.mp4')))
         for n, v in ((20, short), (60, long))
     }
     assert _count_frames(str(tmp_path / '60.mp4')) == 60
@@ -101,7 +90,7 @@ def test_annotating_streams_frames(tmp_path):
         for _ in inference_video(model, video):
             pass
 
-    whole = {n: _peak_bytes(lambda v=v: consume(v)) for n, v in ((20, short), (60, long))}
+    whole = {n: peak_traced_bytes(lambda v=v: consume(v)) for n, v in ((20, short), (60, long))}
     assert whole[60] - whole[20] < 2 * frame_bytes, whole
 
 
