@@ -22,6 +22,8 @@ from typing import Dict, Optional
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
+from mmpsla.utils.atomic_io import atomic_dump_json, atomic_write, atomic_write_text
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 #: The stage that stands in for ImageNet pretraining: the toy frame detector (N_f + RPN +
@@ -289,11 +291,9 @@ def ensure_pretrained_nf(
         train_s=time.perf_counter() - start,
         torch_threads=torch.get_num_threads(),
     )
-    tmp = path + '.tmp'
-    torch.save({'state_dict': state, 'meta': meta}, tmp)
-    os.replace(tmp, path)
-    with open(path[: -len('.pth')] + '.json', 'w') as f:
-        json.dump(meta, f, indent=2)
+    with atomic_write(path, 'wb') as f:
+        torch.save({'state_dict': state, 'meta': meta}, f)
+    atomic_dump_json(meta, path[: -len('.pth')] + '.json', indent=2)
     print(f'    pretrained N_f: {path}', flush=True)
     return path
 
@@ -356,11 +356,8 @@ def resolve_nf(args, data_root: str, times: 'StageTimes') -> Optional[str]:
 
 def write_results(work_dir: str, stem: str, text: str, payload: dict) -> None:
     """``{work_dir}/{stem}.md`` (``text``) and ``{stem}.json`` (``payload``)."""
-    os.makedirs(work_dir, exist_ok=True)
-    with open(osp.join(work_dir, f'{stem}.md'), 'w') as f:
-        f.write(text + '\n')
-    with open(osp.join(work_dir, f'{stem}.json'), 'w') as f:
-        json.dump(payload, f, indent=2)
+    atomic_write_text(osp.join(work_dir, f'{stem}.md'), text + '\n')
+    atomic_dump_json(payload, osp.join(work_dir, f'{stem}.json'), indent=2)
 
 
 def _backbones(node):

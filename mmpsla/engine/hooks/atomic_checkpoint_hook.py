@@ -12,7 +12,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
-from mmpsla.utils.atomic_io import atomic_write_text, commit_file
+from mmpsla.utils.atomic_io import atomic_write_text, commit_file, temp_path_for
 from mmpsla.utils.rng_state import capture_rng_state, restore_rng_state
 
 #: Key of the per-rank random states in a checkpoint saved by this hook.
@@ -108,7 +108,7 @@ class AtomicCheckpointHook(CheckpointHook):
         ``runner.save_checkpoint`` writes on rank 0 only (``master_only``); rank 0 then
         ``fsync``\\ s the temporary file and renames it to ``filename``.
         """
-        tmp_filename = f'.{filename}.tmp-{os.getpid()}'
+        tmp_filename = osp.basename(temp_path_for(osp.join(self.out_dir, filename)))
         runner.save_checkpoint(
             self.out_dir,
             tmp_filename,
