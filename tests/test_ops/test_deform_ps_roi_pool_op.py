@@ -5,11 +5,10 @@ CUDA kernels, bad inputs and the loud-fallback rule. (The reference itself is ch
 a per-sample definition in tests/test_models/test_roi_heads/test_deform_ps_roi_pool.py.)"""
 
 import os.path as osp
-import subprocess
 
 import pytest
 import torch
-from test_psla_cuda import CSRC, _nvcc
+from test_psla_cuda import CSRC, nvcc_symbols
 
 import mmpsla.ops.deform_ps_roi_pool_op as op_module
 import mmpsla.ops.psla_op as psla_op
@@ -173,20 +172,7 @@ MMPSLA_INSTANTIATE(__nv_bfloat16)
 
 
 def test_cuda_kernels_compile_for_all_dtypes(tmp_path):
-    nvcc = _nvcc()
-    if nvcc is None:
-        pytest.skip('nvcc not found (set CUDA_HOME or put nvcc on PATH)')
-    src = tmp_path / 'instantiate.cu'
-    src.write_text(KERNEL_INSTANTIATIONS)
-    obj = tmp_path / 'instantiate.o'
-    cmd = [
-        nvcc, '-arch=sm_90', '-std=c++17', '-O1', '-c', str(src), '-o', str(obj), f'-I{CSRC}',
-        '-D__CUDA_NO_HALF_OPERATORS__', '-D__CUDA_NO_HALF_CONVERSIONS__',
-        '-D__CUDA_NO_BFLOAT16_CONVERSIONS__', '-D__CUDA_NO_HALF2_OPERATORS__',
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    symbols = subprocess.run(['nm', '-C', str(obj)], capture_output=True, text=True).stdout
+    symbols = nvcc_symbols(tmp_path, KERNEL_INSTANTIATIONS)
     for name in ('deform_ps_roi_pool_forward_kernel', 'deform_ps_roi_pool_backward_kernel'):
         for dtype in ('float', 'double', '__half', '__nv_bfloat16'):
             assert f'{name}<{dtype}' in symbols, f'{name}<{dtype}> not instantiated'

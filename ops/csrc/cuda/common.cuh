@@ -91,6 +91,18 @@ inline int grid_stride_blocks(int64_t total) {
   return static_cast<int>(blocks < 65535 * 32 ? blocks : 65535 * 32);
 }
 
+// Runs f(idx) for idx in [0, total) over the whole launch grid (grid-stride loop).
+template <class Exec, typename F>
+MMPSLA_HD void grid_stride(const Exec& ex, int64_t total, F&& f) {
+  ex.each([&](int tid) {
+    const int64_t stride = static_cast<int64_t>(ex.threads()) * ex.grid();
+    for (int64_t idx = static_cast<int64_t>(ex.block()) * ex.threads() + tid; idx < total;
+         idx += stride) {
+      f(idx);
+    }
+  });
+}
+
 // ------------------------------------------------------------------- execution policies
 #if defined(__CUDACC__)
 struct DeviceExec {

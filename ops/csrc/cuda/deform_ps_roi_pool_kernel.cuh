@@ -146,30 +146,26 @@ MMPSLA_HD OutIndex out_index(const DeformPSRoIParams<T, A>& p, int64_t idx) {
 template <typename T, typename A, class Exec>
 MMPSLA_HD void deform_ps_roi_pool_forward(const Exec& ex, const DeformPSRoIParams<T, A>& p,
                                           T* out) {
-  ex.each([&](int tid) {
-    const int64_t total = static_cast<int64_t>(p.N) * p.C * p.kh * p.kw;
-    const int64_t stride = static_cast<int64_t>(ex.threads()) * ex.grid();
-    for (int64_t idx = static_cast<int64_t>(ex.block()) * ex.threads() + tid; idx < total;
-         idx += stride) {
-      const OutIndex o = out_index(p, idx);
-      const DeformBin<A> g = deform_bin(p, o.n, offset_class(p, o.c), o.i, o.j);
-      A sum = 0;
-      int count = 0;
-      if (g.b >= 0) {
-        const T* plane = p.x + plane_index(p, g.b, o.c, o.i, o.j) * p.H * p.W;
-        for (int sy = 0; sy < p.S; ++sy) {
-          const SampleAxis<A> ay = sample_axis(g.y0 + static_cast<A>(sy) * g.step_y, p.H);
-          if (!ay.valid) continue;
-          for (int sx = 0; sx < p.S; ++sx) {
-            const SampleAxis<A> ax = sample_axis(g.x0 + static_cast<A>(sx) * g.step_x, p.W);
-            if (!ax.valid) continue;
-            sum += bilinear(plane, p.W, ay, ax);
-            ++count;
-          }
+  const int64_t total = static_cast<int64_t>(p.N) * p.C * p.kh * p.kw;
+  grid_stride(ex, total, [&](int64_t idx) {
+    const OutIndex o = out_index(p, idx);
+    const DeformBin<A> g = deform_bin(p, o.n, offset_class(p, o.c), o.i, o.j);
+    A sum = 0;
+    int count = 0;
+    if (g.b >= 0) {
+      const T* plane = p.x + plane_index(p, g.b, o.c, o.i, o.j) * p.H * p.W;
+      for (int sy = 0; sy < p.S; ++sy) {
+        const SampleAxis<A> ay = sample_axis(g.y0 + static_cast<A>(sy) * g.step_y, p.H);
+        if (!ay.valid) continue;
+        for (int sx = 0; sx < p.S; ++sx) {
+          const SampleAxis<A> ax = sample_axis(g.x0 + static_cast<A>(sx) * g.step_x, p.W);
+          if (!ax.valid) continue;
+          sum += bilinear(plane, p.W, ay, ax);
+          ++count;
         }
       }
-      out[idx] = from_acc<T>(count > 0 ? sum / static_cast<A>(count) : A(0));
     }
+    out[idx] = from_acc<T>(count > 0 ? sum / static_cast<A>(count) : A(0));
   });
 }
 
@@ -178,39 +174,35 @@ MMPSLA_HD void deform_ps_roi_pool_forward(const Exec& ex, const DeformPSRoIParam
 template <typename T, typename A, class Exec>
 MMPSLA_HD void deform_ps_roi_pool_backward(const Exec& ex, const DeformPSRoIParams<T, A>& p,
                                            const T* grad_out, A* grad_x, A* grad_offsets) {
-  ex.each([&](int tid) {
-    const int64_t total = static_cast<int64_t>(p.N) * p.C * p.kh * p.kw;
-    const int64_t stride = static_cast<int64_t>(ex.threads()) * ex.grid();
-    for (int64_t idx = static_cast<int64_t>(ex.block()) * ex.threads() + tid; idx < total;
-         idx += stride) {
-      const OutIndex o = out_index(p, idx);
-      const int t = offset_class(p, o.c);
-      const DeformBin<A> g = deform_bin(p, o.n, t, o.i, o.j);
-      if (g.b < 0) continue;
-      int cy = 0, cx = 0;
-      for (int s = 0; s < p.S; ++s) {
-        cy += sample_axis(g.y0 + static_cast<A>(s) * g.step_y, p.H).valid;
-        cx += sample_axis(g.x0 + static_cast<A>(s) * g.step_x, p.W).valid;
+  const int64_t total = static_cast<int64_t>(p.N) * p.C * p.kh * p.kw;
+  grid_stride(ex, total, [&](int64_t idx) {
+    const OutIndex o = out_index(p, idx);
+    const int t = offset_class(p, o.c);
+    const DeformBin<A> g = deform_bin(p, o.n, t, o.i, o.j);
+    if (g.b < 0) return;
+    int cy = 0, cx = 0;
+    for (int s = 0; s < p.S; ++s) {
+      cy += sample_axis(g.y0 + static_cast<A>(s) * g.step_y, p.H).valid;
+      cx += sample_axis(g.x0 + static_cast<A>(s) * g.step_x, p.W).valid;
+    }
+    if (cy * cx == 0) return;
+    const A w = to_acc(grad_out[idx]) / static_cast<A>(cy * cx);
+    const int64_t plane = plane_index(p, g.b, o.c, o.i, o.j) * p.H * p.W;
+    A dx = 0, dy = 0;
+    for (int sy = 0; sy < p.S; ++sy) {
+      const SampleAxis<A> ay = sample_axis(g.y0 + static_cast<A>(sy) * g.step_y, p.H);
+      if (!ay.valid) continue;
+      for (int sx = 0; sx < p.S; ++sx) {
+        const SampleAxis<A> ax = sample_axis(g.x0 + static_cast<A>(sx) * g.step_x, p.W);
+        if (!ax.valid) continue;
+        scatter_sample(grad_x + plane, p.W, ay, ax, w);
+        if (grad_offsets != nullptr) sample_position_grad(p.x + plane, p.W, ay, ax, &dx, &dy);
       }
-      if (cy * cx == 0) continue;
-      const A w = to_acc(grad_out[idx]) / static_cast<A>(cy * cx);
-      const int64_t plane = plane_index(p, g.b, o.c, o.i, o.j) * p.H * p.W;
-      A dx = 0, dy = 0;
-      for (int sy = 0; sy < p.S; ++sy) {
-        const SampleAxis<A> ay = sample_axis(g.y0 + static_cast<A>(sy) * g.step_y, p.H);
-        if (!ay.valid) continue;
-        for (int sx = 0; sx < p.S; ++sx) {
-          const SampleAxis<A> ax = sample_axis(g.x0 + static_cast<A>(sx) * g.step_x, p.W);
-          if (!ax.valid) continue;
-          scatter_sample(grad_x + plane, p.W, ay, ax, w);
-          if (grad_offsets != nullptr) sample_position_grad(p.x + plane, p.W, ay, ax, &dx, &dy);
-        }
-      }
-      if (grad_offsets != nullptr) {
-        A* go = grad_offsets + (static_cast<int64_t>(o.n) * p.num_trans + t) * 2 * p.P * p.P;
-        atomic_add(go + g.part, w * dx * g.dx_doff);
-        atomic_add(go + p.P * p.P + g.part, w * dy * g.dy_doff);
-      }
+    }
+    if (grad_offsets != nullptr) {
+      A* go = grad_offsets + (static_cast<int64_t>(o.n) * p.num_trans + t) * 2 * p.P * p.P;
+      atomic_add(go + g.part, w * dx * g.dx_doff);
+      atomic_add(go + p.P * p.P + g.part, w * dy * g.dy_doff);
     }
   });
 }
