@@ -232,3 +232,21 @@ def test_missing_extension_raises_unless_the_reference_is_allowed(monkeypatch):
         out = deform_ps_roi_pool(x, rois, offsets, 3, SCALE, 3, 2)
     ref = deform_ps_roi_pool_reference(x, rois, offsets, (3, 3), SCALE, 3, 2, TRANS_STD)
     torch.testing.assert_close(out, ref, rtol=0, atol=0)
+
+
+def test_torch_compile_matches_eager(require_ext):
+    """Dynamo + AOTAutograd capture the op through its fake and autograd registrations."""
+    torch._dynamo.reset()
+    pool = DeformPSRoIPool(3, SCALE, sample_per_part=2)
+    x, rois, offsets = _inputs(3, 2, 2, 3, seed=9)
+
+    def fn(x, o):
+        return pool(x, rois, o).square()
+
+    results = []
+    for f in (fn, torch.compile(fn, backend='aot_eager')):
+        out = f(x, offsets)
+        results.append([out, *torch.autograd.grad(out.sum(), (x, offsets))])
+    for a, b in zip(*results):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+    torch._dynamo.reset()
