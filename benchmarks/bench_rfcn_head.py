@@ -8,6 +8,7 @@ weights, ``torch.set_num_threads(--threads)``. Printed: best and median ms of
   forward + backward: R-FCN (PS-RoIAlign), Deformable R-FCN with the compiled
   ``mmpsla.ops.deform_ps_roi_pool``, and Deformable R-FCN with the pure-PyTorch
   reference ``deform_ps_roi_pool_reference``;
+* the compiled deformable head's forward parts (offset conv, class conv, the two poolings);
 * the op alone on the class maps (``7*7*31`` channels, offsets ``(N, 2*31, 7, 7)``),
   forward and forward + backward (map and offsets), compiled vs reference,
 
@@ -161,6 +162,40 @@ def main():
         'Head forward + backward',
         run_rounds({n: fwd_bwd(m) for n, m in heads.items()}, args.repeat),
         pairs,
+    )
+
+    # where the compiled deformable head's forward time goes
+    head = heads['Deformable R-FCN, compiled op']
+    with torch.no_grad():
+        x = feat[:, 512:]
+        cls_offset_map, cls_map_head = head.conv_cls_offset(x), head.conv_cls(x)
+        cls_offsets = head.ps_roi_pool(cls_offset_map, rois)
+
+    def part(fn):
+        def run():
+            with torch.no_grad():
+                fn()
+
+        return run
+
+    report(
+        'Compiled Deformable R-FCN head, forward parts (class branch; the box branch is small)',
+        run_rounds(
+            {
+                'conv_cls_offset (512 -> 7*7*2*31 = 3038 ch)': part(
+                    lambda: head.conv_cls_offset(x)
+                ),
+                'conv_cls (512 -> 7*7*31 = 1519 ch)': part(lambda: head.conv_cls(x)),
+                'pool the offset maps (no offsets)': part(
+                    lambda: head.ps_roi_pool(cls_offset_map, rois)
+                ),
+                'pool the class maps (with offsets)': part(
+                    lambda: head.ps_roi_pool(cls_map_head, rois, cls_offsets)
+                ),
+            },
+            args.repeat,
+        ),
+        [],
     )
 
     # the op alone, on the class maps of the deformable head
