@@ -4,9 +4,13 @@
   op with autograd); it raises when ``mmpsla._ext`` is missing or stale, unless
   ``MMPSLA_ALLOW_REFERENCE_OP=1`` allows the reference;
 * :func:`sparse_local_attention_reference`: the same function in plain PyTorch;
-* :func:`psla_offsets` / :func:`dense_offsets`: the PSLA and the dense offset sets.
+* :func:`psla_offsets` / :func:`dense_offsets`: the PSLA and the dense offset sets;
+* :func:`deform_ps_roi_pool`: deformable position-sensitive RoI pooling (Deformable R-FCN),
+  compiled, with the same fallback rule; :func:`deform_ps_roi_pool_reference`: in PyTorch.
 """
 
+from .deform_ps_roi_pool_op import deform_ps_roi_pool
+from .deform_ps_roi_pool_reference import deform_ps_roi_pool_reference
 from .offsets import check_displacement, dense_offsets, psla_offsets
 from .psla_op import ext_available, sparse_local_attention
 from .reference import sparse_local_attention_reference
@@ -18,4 +22,6 @@ __all__ = [
     'sparse_local_attention',
     'sparse_local_attention_reference',
     'ext_available',
+    'deform_ps_roi_pool',
+    'deform_ps_roi_pool_reference',
 ]

@@ -37,7 +37,7 @@ __all__ = ['sparse_local_attention', 'ext_available', 'ALLOW_REFERENCE_ENV']
 ALLOW_REFERENCE_ENV = 'MMPSLA_ALLOW_REFERENCE_OP'
 _CSRC = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'ops', 'csrc')
 _BUILD = 'Build it with `make ext` (or `python setup.py build_ext --inplace`) in the checkout'
-_BUILD_HINT = f'mmpsla._ext (the compiled PSLA operator) is not built{_IMPORT_ERROR}. {_BUILD}.'
+_BUILD_HINT = f'mmpsla._ext (the compiled ops) is not built{_IMPORT_ERROR}. {_BUILD}.'
 _STALE_HINT = (
     'mmpsla._ext is stale: it was built from other sources than the ones in {csrc} '
     '(fingerprint {built} != {current}). Rebuild it: `make ext`.'

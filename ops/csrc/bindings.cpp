@@ -8,6 +8,11 @@
 #include "sparse_local_attention.h"
 
 namespace mmpsla {
+// deform_ps_roi_pool_bindings.cpp
+void bind_deform_ps_roi_pool(pybind11::module& m);
+}  // namespace mmpsla
+
+namespace mmpsla {
 namespace {
 
 bool is_cuda_dtype(at::ScalarType s) {
@@ -175,7 +180,7 @@ bool has_cuda() {
 }  // namespace mmpsla
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.doc() = "Compiled Progressive Sparse Local Attention (PSLA) operator";
+  m.doc() = "Compiled PSLA operator and deformable position-sensitive RoI pooling";
   m.def("forward", &mmpsla::forward,
         "PSLA forward -> [out (B,Cv,H,W), weights (B,N,H,W), denom (B,H,W)]", py::arg("query"),
         py::arg("key"), py::arg("value"), py::arg("offsets"), py::arg("normalize"));
@@ -199,4 +204,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "Test hook: force the CPU kernels' ISA ('base', 'avx2', 'avx512'; '' keeps it); returns "
         "the previous one",
         py::arg("name"));
+  mmpsla::bind_deform_ps_roi_pool(m);
 }

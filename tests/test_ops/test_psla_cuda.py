@@ -45,12 +45,14 @@ def _nvcc():
     return shutil.which('nvcc') or (candidate if osp.exists(candidate) else None)
 
 
-def test_kernel_header_compiles_for_all_dtypes(tmp_path):
+def nvcc_symbols(tmp_path, source):
+    """Compiles ``source`` (CUDA, ``-I ops/csrc``) for sm_90 with the half/bfloat16 flags of
+    torch's CUDAExtension; returns the object's demangled symbols (skips without nvcc)."""
     nvcc = _nvcc()
     if nvcc is None:
         pytest.skip('nvcc not found (set CUDA_HOME or put nvcc on PATH)')
     src = tmp_path / 'instantiate.cu'
-    src.write_text(INSTANTIATIONS)
+    src.write_text(source)
     obj = tmp_path / 'instantiate.o'
     cmd = [
         nvcc, '-arch=sm_90', '-std=c++17', '-O1', '-c', str(src), '-o', str(obj), f'-I{CSRC}',
@@ -61,7 +63,11 @@ def test_kernel_header_compiles_for_all_dtypes(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert obj.stat().st_size > 0
-    symbols = subprocess.run(['nm', '-C', str(obj)], capture_output=True, text=True).stdout
+    return subprocess.run(['nm', '-C', str(obj)], capture_output=True, text=True).stdout
+
+
+def test_kernel_header_compiles_for_all_dtypes(tmp_path):
+    symbols = nvcc_symbols(tmp_path, INSTANTIATIONS)
     for name in KERNELS:
         for dtype in DTYPES:
             assert f'{name}<{dtype}' in symbols, f'{name}<{dtype}> not instantiated'

@@ -7,23 +7,11 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "cuda/cuda_types.h"
 #include "cuda/sparse_local_attention_launch.h"
 
 namespace mmpsla {
 namespace {
-
-template <typename scalar_t>
-struct CudaType {
-  using type = scalar_t;
-};
-template <>
-struct CudaType<at::Half> {
-  using type = __half;
-};
-template <>
-struct CudaType<at::BFloat16> {
-  using type = __nv_bfloat16;
-};
 
 struct CudaLauncher {
   cudaStream_t stream;
@@ -69,7 +57,7 @@ std::vector<at::Tensor> psla_forward_cuda(const at::Tensor& query, const at::Ten
   std::vector<at::Tensor> result;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, query.scalar_type(),
                                   "psla_forward_cuda", [&] {
-    using T = typename CudaType<scalar_t>::type;
+    using T = typename cuda::CudaType<scalar_t>::type;
     result = cuda::run_forward<scalar_t, T>(query, key, value, offsets, normalize, launch);
   });
   return result;
@@ -86,7 +74,7 @@ std::vector<at::Tensor> psla_backward_cuda(const at::Tensor& grad_out,
   std::vector<at::Tensor> result;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, query.scalar_type(),
                                   "psla_backward_cuda", [&] {
-    using T = typename CudaType<scalar_t>::type;
+    using T = typename cuda::CudaType<scalar_t>::type;
     result = cuda::run_backward<scalar_t, T>(grad_out, grad_weights, query, key, value, offsets,
                                              weights, denom, normalize, launch);
   });

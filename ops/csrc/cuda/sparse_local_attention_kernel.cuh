@@ -1,12 +1,8 @@
 // CUDA kernels of the PSLA operator (maths in ../sparse_local_attention.h), written so that
 // the same kernel bodies also compile with a host C++ compiler and run on the CPU.
 //
-// Portability. A kernel body is a function template over an execution policy `Exec`:
-//   ex.block()        the block index (blockIdx.x)
-//   ex.threads()      the block size (blockDim.x); ex.grid(): gridDim.x
-//   ex.each(f)        f(tid) for the block's threads: on the GPU, f(threadIdx.x) in each
-//                     thread; on the CPU, f(0), f(1), ... f(threads - 1) in order
-//   ex.sync()         __syncthreads() on the GPU; nothing on the CPU
+// Portability: the execution policies (DeviceExec on the GPU, HostExec / HostGrid on the
+// CPU) and the conversions are in common.cuh.
 // Kernels are sequences of block-uniform phases `ex.each(...)` separated by `ex.sync()`
 // (the only way they are written), so running the phases one after the other for all
 // threads of a block is exactly the GPU semantics of a barrier. Per-thread values do not
@@ -53,69 +49,14 @@
 // above the DRAM bound, below the launch-overhead floor of the three-kernel version.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-
-#if defined(__CUDACC__)
-#include <cuda.h>
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-#define MMPSLA_HD __host__ __device__ __forceinline__
-#else
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <vector>
-#define MMPSLA_HD inline
-#endif
+#include "cuda/common.cuh"
 
 namespace mmpsla {
 namespace cuda {
 
-constexpr int kThreads = 256;  // threads of the grid-stride kernels
 constexpr int kChunk = 8;      // channels staged per pass of the fused kernel
 constexpr int kTileW = 32;     // tile width of the fused kernel (one warp per tile row)
 constexpr double kSumEpsilon = 1e-6;
-
-template <typename T>
-struct AccType {
-  using type = float;
-};
-template <>
-struct AccType<double> {
-  using type = double;
-};
-
-// Conversions: generic casts (float, double, and c10::Half / c10::BFloat16 on the CPU), and
-// explicit intrinsics for the CUDA half types (torch builds with __CUDA_NO_HALF_CONVERSIONS__).
-template <typename T>
-MMPSLA_HD typename AccType<T>::type to_acc(T x) {
-  return static_cast<typename AccType<T>::type>(x);
-}
-template <typename T, typename A>
-MMPSLA_HD T from_acc(A x) {
-  return static_cast<T>(x);
-}
-#if defined(__CUDACC__)
-template <>
-__host__ __device__ __forceinline__ float to_acc<__half>(__half x) {
-  return __half2float(x);
-}
-template <>
-__host__ __device__ __forceinline__ float to_acc<__nv_bfloat16>(__nv_bfloat16 x) {
-  return __bfloat162float(x);
-}
-template <>
-__host__ __device__ __forceinline__ __half from_acc<__half, float>(float x) {
-  return __float2half(x);
-}
-template <>
-__host__ __device__ __forceinline__ __nv_bfloat16 from_acc<__nv_bfloat16, float>(float x) {
-  return __float2bfloat16(x);
-}
-#endif
 
 MMPSLA_HD float acc_exp(float x) {
 #if defined(__CUDA_ARCH__)
@@ -139,51 +80,6 @@ template <typename A>
 MMPSLA_HD A neg_inf() {
   return -static_cast<A>(INFINITY);
 }
-
-// Is (y, x) inside an H x W map?
-MMPSLA_HD bool inside(int y, int x, int H, int W) { return y >= 0 && y < H && x >= 0 && x < W; }
-
-// ------------------------------------------------------------------- execution policies
-#if defined(__CUDACC__)
-struct DeviceExec {
-  __device__ __forceinline__ int block() const { return static_cast<int>(blockIdx.x); }
-  __device__ __forceinline__ int threads() const { return static_cast<int>(blockDim.x); }
-  __device__ __forceinline__ int grid() const { return static_cast<int>(gridDim.x); }
-  template <typename F>
-  __device__ __forceinline__ void each(F&& f) const {
-    f(static_cast<int>(threadIdx.x));
-  }
-  __device__ __forceinline__ void sync() const { __syncthreads(); }
-};
-#else
-// CPU execution of a launch: blocks one after the other, each block's phases run for all of
-// its threads in order (see the top of the file).
-struct HostExec {
-  int block_index, block_threads, grid_blocks;
-  int block() const { return block_index; }
-  int threads() const { return block_threads; }
-  int grid() const { return grid_blocks; }
-  template <typename F>
-  void each(F&& f) const {
-    for (int t = 0; t < block_threads; ++t) f(t);
-  }
-  void sync() const {}
-};
-
-// Runs body(exec, shared_memory) for every block of a <<<blocks, threads, smem>>> launch.
-struct HostGrid {
-  int blocks, threads;
-  size_t smem_bytes;
-  template <typename Body>
-  void launch(Body&& body) const {
-    std::vector<unsigned char> smem(smem_bytes + 16);
-    for (int b = 0; b < blocks; ++b) {
-      std::memset(smem.data(), 0xFF, smem.size());  // NaN: catches unwritten shared reads
-      body(HostExec{b, threads, blocks}, smem.data());
-    }
-  }
-};
-#endif
 
 // -------------------------------------------------------------------- the fused kernel
 template <typename T, typename A>
@@ -430,11 +326,6 @@ struct TransposedParams {
   const int* offsets;
   int B, C, H, W, N;
 };
-
-inline int grid_stride_blocks(int64_t total) {
-  const int64_t blocks = (total + kThreads - 1) / kThreads;
-  return static_cast<int>(blocks < 65535 * 32 ? blocks : 65535 * 32);
-}
 
 template <typename T, typename A, class Exec>
 MMPSLA_HD void transposed_gather(const Exec& ex, const TransposedParams<T, A>& p) {
