@@ -313,24 +313,12 @@ def plot(rows, path: str, title: str) -> str:
 def aggregate_json(args):
     """``--from-json``: merge the seeds of earlier runs and write the seed study."""
     from mmpsla.apis.experiment import write_results
-    from mmpsla.apis.seed_study import format_seed_study, rows_by_seed_from_json, summarize_seeds
+    from mmpsla.apis.seed_study import format_seed_study, load_seed_files, summarize_seeds
 
-    rows_by_seed = {}
-    for path in args.from_json:
-        if not osp.isfile(path):
-            raise SystemExit(f'--from-json: no such file {path}')
-        with open(path) as f:
-            data = json.load(f)
-        if 'rows' in data:  # a single-seed compare.json
-            data = {'seeds': {str(data['rows'][0].get('seed', 0)): data['rows']}}
-        try:
-            found = rows_by_seed_from_json(data)
-        except ValueError as err:
-            raise SystemExit(f'--from-json: {path}: {err}') from err
-        for seed, rows in found.items():
-            if seed in rows_by_seed:
-                raise SystemExit(f'--from-json: seed {seed} appears twice (again in {path})')
-            rows_by_seed[seed] = [r for r in rows if r['key'] in args.methods]
+    try:
+        rows_by_seed = load_seed_files(args.from_json, args.methods)
+    except ValueError as err:
+        raise SystemExit(f'--from-json: {err}') from err
     summary = summarize_seeds(rows_by_seed)
     text = '\n'.join(
         [

@@ -18,6 +18,7 @@ model = dict(
     type='PSLAVideoSegmentor',
     use_rfu=True,
     use_quality_net=True,
+    key_frame_loss_weight=0.0,  # the paper's loss: the non-key frame only
     data_preprocessor=dict(
         type='SegVideoDataPreProcessor',
         mean=[123.675, 116.28, 103.53],
