@@ -58,21 +58,12 @@ METRIC_KEYS = (
 )
 
 
-def _pairs(values, option):
-    """``['a=b', ...]`` -> ``{'a': 'b'}``, checking the method names."""
-    out = {}
-    for item in values or []:
-        name, sep, value = item.partition('=')
-        if not sep or name not in METHODS or not value:
-            raise SystemExit(
-                f'{option}: expected METHOD=VALUE with METHOD in {sorted(METHODS)}, got {item!r}'
-            )
-        out[name] = value
-    return out
-
-
 def parse_args(argv=None):
-    from mmpsla.apis.experiment import add_recipe_arguments, check_recipe_arguments
+    from mmpsla.apis.experiment import (
+        add_recipe_arguments,
+        check_recipe_arguments,
+        parse_method_pairs,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -138,8 +129,8 @@ def parse_args(argv=None):
         help='tiny smoke run: small toy set, 4 iterations (tests, CI)',
     )
     args = parser.parse_args(argv)
-    args.checkpoints = _pairs(args.checkpoints, '--checkpoints')
-    args.configs = _pairs(args.configs, '--configs')
+    args.checkpoints = parse_method_pairs(args.checkpoints, '--checkpoints', METHODS)
+    args.configs = parse_method_pairs(args.configs, '--configs', METHODS)
     for name, path in args.checkpoints.items():
         if not osp.isfile(path):
             raise SystemExit(f'--checkpoints: {name}: no such file {path}')
@@ -183,20 +174,12 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
     return cfg, cfg_path
 
 
-def _checkpoint_iter(path: str) -> int:
-    """Training iterations recorded in an mmengine checkpoint (0 if it has none)."""
-    import torch
-
-    meta = torch.load(path, map_location='cpu').get('meta', {})  # mmpsla allow-lists it
-    return int(meta.get('iter', 0) or 0)
-
-
 def run_method(name: str, args, data_root: str, seed: int, nf, times):
     """Train (or load) and test one method; return its row (fps added later) and runner."""
     from mmengine.runner import Runner
 
     from mmpsla.apis import count_parameters
-    from mmpsla.apis.experiment import ProgressHook, train_and_test
+    from mmpsla.apis.experiment import ProgressHook, checkpoint_iter, train_and_test
 
     cfg, cfg_path = build_method_cfg(name, args, data_root, seed, nf)
     label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
@@ -212,7 +195,7 @@ def run_method(name: str, args, data_root: str, seed: int, nf, times):
         row[column] = float(metrics.get(key, float('nan')))
     row.update(
         params=count_parameters(model),
-        train_iters=_checkpoint_iter(args.checkpoints[name])
+        train_iters=checkpoint_iter(args.checkpoints[name])
         if name in args.checkpoints
         else cfg.train_cfg.max_iters,
         train_s=train_s,

@@ -55,7 +55,11 @@ SEG_KEY_FRAME_LOSS_WEIGHT = 0.0
 
 
 def parse_args(argv=None):
-    from mmpsla.apis.experiment import add_recipe_arguments, check_recipe_arguments
+    from mmpsla.apis.experiment import (
+        add_recipe_arguments,
+        check_recipe_arguments,
+        parse_method_pairs,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -64,6 +68,13 @@ def parse_args(argv=None):
         default=list(DEFAULT_METHODS),
         choices=list(METHODS),
         help='methods to train and compare (default: psla_c frame_baseline)',
+    )
+    parser.add_argument(
+        '--checkpoints',
+        nargs='+',
+        default=None,
+        metavar='METHOD=PATH',
+        help='test these checkpoints instead of training the methods (one seed)',
     )
     parser.add_argument('--data-root', default='data/toy_seg', help='toy set folder')
     parser.add_argument('--work-dir', default='work_dirs/demo_seg', help='output folder')
@@ -107,6 +118,14 @@ def parse_args(argv=None):
         )
     if len(set(args.methods)) != len(args.methods):
         raise SystemExit(f'--methods: a method is named twice: {args.methods}')
+    args.checkpoints = parse_method_pairs(args.checkpoints, '--checkpoints', METHODS)
+    for name, path in args.checkpoints.items():
+        if not osp.isfile(path):
+            raise SystemExit(f'--checkpoints: {name}: no such file {path}')
+        if name not in args.methods:
+            raise SystemExit(f'--checkpoints: {name} is not among --methods {args.methods}')
+    if args.seeds > 1 and args.checkpoints:
+        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
     check_recipe_arguments(args)
     return args
 
@@ -130,7 +149,9 @@ def build_method_cfg(name: str, args, data_root: str, seed: int, nf):
     sub = name if args.seeds == 1 else osp.join(f'seed{seed}', name)
     iters = default_iters(args.iters, args.quick, nf is not None, SEG_FINETUNE_ITERS)
     cfg = build_cfg(METHODS[name][1], data_root, osp.join(args.work_dir, sub), iters, seed=seed)
-    if nf is not None:
+    if name in args.checkpoints:
+        cfg.load_from = args.checkpoints[name]
+    elif nf is not None:
         apply_toy_recipe(cfg, nf, args.key_frame_loss_weight)
     elif 'key_frame_loss_weight' in cfg.model:
         cfg.model.key_frame_loss_weight = args.key_frame_loss_weight
@@ -143,22 +164,26 @@ def run_method(name: str, args, data_root: str, seed: int, nf, times):
     from mmengine.runner import Runner
 
     from mmpsla.apis import count_parameters
-    from mmpsla.apis.experiment import ProgressHook, train_and_test
+    from mmpsla.apis.experiment import ProgressHook, checkpoint_iter, train_and_test
 
     cfg = build_method_cfg(name, args, data_root, seed, nf)
     label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
     runner = Runner.from_cfg(cfg)
     runner.register_hook(ProgressHook(label, args.log_interval))
+    trained = name not in args.checkpoints
+    if not trained:
+        print(f'==> {label}: testing {args.checkpoints[name]}', flush=True)
     note = f': {cfg.train_cfg.max_iters} iterations ({METHODS[name][1]})'
-    metrics, train_s = train_and_test(runner, label, times, True, note)
+    metrics, train_s = train_and_test(runner, label, times, trained, note)
     row = dict(method=METHODS[name][0], key=name, config=METHODS[name][1], seed=seed)
     for column, key in METRIC_KEYS:
         row[column] = float(metrics.get(key, float('nan'))) / 100.0
     row.update(
         params=count_parameters(runner.model),
-        train_iters=cfg.train_cfg.max_iters,
+        train_iters=cfg.train_cfg.max_iters if trained else checkpoint_iter(cfg.load_from),
         train_s=train_s,
-        pretrained=nf,
+        checkpoint=None if trained else cfg.load_from,
+        pretrained=nf if trained else None,
         key_frame_loss_weight=cfg.model.get('key_frame_loss_weight'),
     )
     print(f'    {label}: mIoU {100 * row["mIoU"]:.1f}', flush=True)
@@ -246,10 +271,11 @@ def format_table(rows) -> str:
     ]
     for r in rows:
         nonkey = f'{r["nonkey_fps"]:.1f}' if r['nonkey_fps'] > 0 else 'n/a'
+        trained = 'checkpoint' if r.get('checkpoint') else f'{r["train_s"]:.0f} s'
         lines.append(
             f'| {r["method"]} | {_pct(r["mIoU"])} | {_pct(r["mIoU_degraded"])} | '
             f'{_pct(r["mIoU_clean"])} | {r["fps"]:.1f} | {r["key_fps"]:.1f} | {nonkey} | '
-            f'{r["params"] / 1e6:.2f}M | {r["train_iters"]} it, {r["train_s"]:.0f} s |'
+            f'{r["params"] / 1e6:.2f}M | {r["train_iters"]} it, {trained} |'
         )
     return '\n'.join(lines)
 
@@ -300,7 +326,9 @@ def main(argv=None):
         data_root = osp.join(args.work_dir, 'toy_seg_quick')
     with times(f'toy segmentation set in {data_root} (generated when missing)'):
         ensure_data(data_root, args.quick)
-    nf = resolve_nf(args, data_root, times, SEG_NF_PRETRAIN_CONFIG)
+    # every trained method starts from one N_f (none needed when all are given checkpoints)
+    all_given = len(args.checkpoints) == len(args.methods)
+    nf = None if all_given else resolve_nf(args, data_root, times, SEG_NF_PRETRAIN_CONFIG)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     rows_by_seed, png, interval = {}, None, None
     for seed in seeds:

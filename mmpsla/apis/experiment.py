@@ -402,6 +402,28 @@ def resolve_nf(
         return ensure_pretrained_nf(data_root, **kwargs)
 
 
+def parse_method_pairs(values, option: str, methods) -> Dict[str, str]:
+    """``['a=b', ...]`` (a tool's ``METHOD=VALUE`` option) -> ``{'a': 'b'}``; a method not
+    in ``methods`` or an empty value exits with a message naming ``option``."""
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition('=')
+        if not sep or name not in methods or not value:
+            raise SystemExit(
+                f'{option}: expected METHOD=VALUE with METHOD in {sorted(methods)}, got {item!r}'
+            )
+        out[name] = value
+    return out
+
+
+def checkpoint_iter(path: str) -> int:
+    """Training iterations recorded in an mmengine checkpoint (0 if it has none)."""
+    import torch
+
+    meta = torch.load(path, map_location='cpu').get('meta', {})  # mmpsla allow-lists it
+    return int(meta.get('iter', 0) or 0)
+
+
 def write_results(work_dir: str, stem: str, text: str, payload: dict) -> None:
     """``{work_dir}/{stem}.md`` (``text``) and ``{stem}.json`` (``payload``)."""
     atomic_write_text(osp.join(work_dir, f'{stem}.md'), text + '\n')
