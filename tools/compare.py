@@ -61,24 +61,20 @@ METRIC_KEYS = (
 def parse_args(argv=None):
     from mmpsla.apis.experiment import (
         add_recipe_arguments,
+        add_study_arguments,
         check_recipe_arguments,
+        check_study_arguments,
         parse_method_pairs,
     )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--methods',
-        nargs='+',
-        default=list(METHODS),
-        choices=list(METHODS),
-        help='methods to compare (default: all)',
-    )
-    parser.add_argument(
-        '--checkpoints',
-        nargs='+',
-        default=None,
-        metavar='METHOD=PATH',
-        help='test these checkpoints instead of training the methods',
+    add_study_arguments(
+        parser,
+        METHODS,
+        list(METHODS),
+        None,
+        "PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 1.0; "
+        "0 is the paper's loss)",
     )
     parser.add_argument(
         '--configs',
@@ -101,43 +97,15 @@ def parse_args(argv=None):
         'scratch)',
     )
     parser.add_argument('--warmup', type=int, default=10, help='untimed leading test frames')
-    parser.add_argument(
-        '--seeds',
-        type=int,
-        default=1,
-        help='train and test every method with seeds 0..N-1 and aggregate (default: 1)',
-    )
-    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
-    parser.add_argument(
-        '--key-frame-loss-weight',
-        type=float,
-        default=None,
-        help="PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 1.0; "
-        "0 is the paper's loss)",
-    )
     add_recipe_arguments(parser)
-    parser.add_argument(
-        '--from-json',
-        nargs='+',
-        default=None,
-        metavar='JSON',
-        help='no training: aggregate the seeds of earlier runs (compare.json / seeds.json)',
-    )
     parser.add_argument(
         '--quick',
         action='store_true',
         help='tiny smoke run: small toy set, 4 iterations (tests, CI)',
     )
     args = parser.parse_args(argv)
-    args.checkpoints = parse_method_pairs(args.checkpoints, '--checkpoints', METHODS)
+    check_study_arguments(args, METHODS)
     args.configs = parse_method_pairs(args.configs, '--configs', METHODS)
-    for name, path in args.checkpoints.items():
-        if not osp.isfile(path):
-            raise SystemExit(f'--checkpoints: {name}: no such file {path}')
-    if args.seeds < 1:
-        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
-    if args.seeds > 1 and args.checkpoints:
-        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
     check_recipe_arguments(args)
     return args
 

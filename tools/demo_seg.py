@@ -57,24 +57,18 @@ SEG_KEY_FRAME_LOSS_WEIGHT = 0.0
 def parse_args(argv=None):
     from mmpsla.apis.experiment import (
         add_recipe_arguments,
+        add_study_arguments,
         check_recipe_arguments,
-        parse_method_pairs,
+        check_study_arguments,
     )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--methods',
-        nargs='+',
-        default=list(DEFAULT_METHODS),
-        choices=list(METHODS),
-        help='methods to train and compare (default: psla_c frame_baseline)',
-    )
-    parser.add_argument(
-        '--checkpoints',
-        nargs='+',
-        default=None,
-        metavar='METHOD=PATH',
-        help='test these checkpoints instead of training the methods (one seed)',
+    add_study_arguments(
+        parser,
+        METHODS,
+        DEFAULT_METHODS,
+        SEG_KEY_FRAME_LOSS_WEIGHT,
+        "PSLA's key_frame_loss_weight (default: %(default)s; 0 is the paper's loss)",
     )
     parser.add_argument('--data-root', default='data/toy_seg', help='toy set folder')
     parser.add_argument('--work-dir', default='work_dirs/demo_seg', help='output folder')
@@ -85,47 +79,10 @@ def parse_args(argv=None):
         help=f'train iterations (default: {SEG_FINETUNE_ITERS} on the pretrained N_f, the '
         "configs' 300 from scratch)",
     )
-    parser.add_argument(
-        '--seeds',
-        type=int,
-        default=1,
-        help='train and test every method with seeds --first-seed .. +N-1 (default: 1)',
-    )
-    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
-    parser.add_argument(
-        '--key-frame-loss-weight',
-        type=float,
-        default=SEG_KEY_FRAME_LOSS_WEIGHT,
-        help="PSLA's key_frame_loss_weight (default: %(default)s; 0 is the paper's loss)",
-    )
     add_recipe_arguments(parser)
-    parser.add_argument(
-        '--from-json',
-        nargs='+',
-        default=None,
-        metavar='JSON',
-        help='no training: aggregate the seeds of earlier runs (results.json / seeds.json)',
-    )
     parser.add_argument('--quick', action='store_true', help='tiny smoke run (tests, CI)')
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
-    if args.iters is not None and args.iters < 1:
-        raise SystemExit(f'--iters: expected >= 1, got {args.iters}')
-    if args.key_frame_loss_weight < 0:
-        raise SystemExit(
-            f'--key-frame-loss-weight: expected >= 0, got {args.key_frame_loss_weight}'
-        )
-    if len(set(args.methods)) != len(args.methods):
-        raise SystemExit(f'--methods: a method is named twice: {args.methods}')
-    args.checkpoints = parse_method_pairs(args.checkpoints, '--checkpoints', METHODS)
-    for name, path in args.checkpoints.items():
-        if not osp.isfile(path):
-            raise SystemExit(f'--checkpoints: {name}: no such file {path}')
-        if name not in args.methods:
-            raise SystemExit(f'--checkpoints: {name} is not among --methods {args.methods}')
-    if args.seeds > 1 and args.checkpoints:
-        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
+    check_study_arguments(args, METHODS)
     check_recipe_arguments(args)
     return args
 

@@ -362,6 +362,64 @@ def add_recipe_arguments(parser) -> None:
     )
 
 
+def add_study_arguments(parser, methods, default_methods, kfl_default, kfl_help: str) -> None:
+    """The comparison tools' options for what is trained and how often (``tools/compare.py``,
+    ``tools/demo_seg.py``): ``--methods``, ``--checkpoints``, ``--seeds``, ``--first-seed``,
+    ``--key-frame-loss-weight``, ``--from-json`` (checked by :func:`check_study_arguments`)."""
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        default=list(default_methods),
+        choices=list(methods),
+        help=f'methods to train and compare (default: {" ".join(default_methods)})',
+    )
+    parser.add_argument(
+        '--checkpoints',
+        nargs='+',
+        default=None,
+        metavar='METHOD=PATH',
+        help='test these checkpoints instead of training the methods (one seed)',
+    )
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        default=1,
+        help='train and test every method with seeds --first-seed .. +N-1 and aggregate '
+        '(default: 1)',
+    )
+    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
+    parser.add_argument('--key-frame-loss-weight', type=float, default=kfl_default, help=kfl_help)
+    parser.add_argument(
+        '--from-json',
+        nargs='+',
+        default=None,
+        metavar='JSON',
+        help='no training: aggregate the seeds of earlier runs (their .json results)',
+    )
+
+
+def check_study_arguments(args, methods) -> None:
+    """Exit with a message naming the option when a study option is unusable; turns
+    ``args.checkpoints`` into ``{method: path}``."""
+    if args.seeds < 1:
+        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
+    if args.iters is not None and args.iters < 1:
+        raise SystemExit(f'--iters: expected >= 1, got {args.iters}')
+    weight = args.key_frame_loss_weight
+    if weight is not None and weight < 0:
+        raise SystemExit(f'--key-frame-loss-weight: expected >= 0, got {weight}')
+    if len(set(args.methods)) != len(args.methods):
+        raise SystemExit(f'--methods: a method is named twice: {args.methods}')
+    args.checkpoints = parse_method_pairs(args.checkpoints, '--checkpoints', methods)
+    for name, path in args.checkpoints.items():
+        if not osp.isfile(path):
+            raise SystemExit(f'--checkpoints: {name}: no such file {path}')
+        if name not in args.methods:
+            raise SystemExit(f'--checkpoints: {name} is not among --methods {args.methods}')
+    if args.seeds > 1 and args.checkpoints:
+        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
+
+
 def check_recipe_arguments(args) -> None:
     """Exit with a message naming the option when a recipe option is unusable."""
     if args.log_interval < 1:
