@@ -181,25 +181,28 @@ def colorize(label, palette):
     return lut[label]
 
 
-def write_predictions(models, dataloader, palette, out_path, num=4):
-    """Rows: degraded annotated frames; columns: frame, ground truth, each model."""
-    import copy
+def write_predictions(models, palette, out_path, num=4):
+    """Rows: degraded annotated frames; columns: frame, ground truth, each model.
 
+    ``models`` maps a column name to ``(model, test dataloader)``: each model reads its own
+    test pipeline (PSLA's clips carry key frames, the frame baseline's do not); the loaders
+    list the same annotated frames in the same order."""
     import cv2
     import numpy as np
     import torch
 
     rows = []
     with torch.no_grad():
-        for data in dataloader:
-            sample = data['data_samples'][0]
+        for batches in zip(*(loader for _, loader in models.values())):
+            sample = batches[0]['data_samples'][0]
             if not sample.is_degraded:
                 continue
             frame = cv2.imread(sample.img_path)
             gt = sample.gt_sem_seg.data[0].numpy().astype(np.uint8)
             cells = [frame, colorize(gt, palette)]
-            for model in models.values():
-                out = model.test_step(copy.deepcopy(data))[0]
+            for (model, _), data in zip(models.values(), batches):
+                assert data['data_samples'][0].img_path == sample.img_path  # same frame
+                out = model.test_step(data)[0]
                 cells.append(colorize(out.pred_sem_seg.data[0].numpy().astype(np.uint8), palette))
             gap = np.full((frame.shape[0], 3, 3), 255, np.uint8)  # white column between panels
             rows.append(np.concatenate([c for cell in cells for c in (cell, gap)], axis=1))
@@ -297,10 +300,12 @@ def main(argv=None):
         loader, interval = time_side_by_side(rows, runners, args.quick, times, label)
         if seed == seeds[0]:
             with times('predictions image'):
-                models = {r['method']: runners[r['key']].model for r in rows}
+                models = {
+                    r['method']: (runners[r['key']].model, runners[r['key']].test_dataloader)
+                    for r in rows
+                }
                 png = write_predictions(
                     models,
-                    loader,
                     loader.dataset.metainfo['palette'],
                     osp.join(args.work_dir, 'predictions.png'),
                 )
