@@ -314,6 +314,8 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     command = 'python tools/demo_seg.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
     init = f'N_f from {nf}' if nf else 'N_f from scratch'
+    if all_given:
+        init = 'checkpoints given: ' + ', '.join(f'{k}={v}' for k, v in args.checkpoints.items())
     intro = (
         f'Toy segmentation validation set ({data_root}); {init}; PSLA key-frame loss weight '
         f'{args.key_frame_loss_weight:g}; fps on CPU, 1 thread, whole snippets, l = {interval}, '
