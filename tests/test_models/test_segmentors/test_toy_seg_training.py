@@ -67,7 +67,9 @@ def test_demo_seg_quick_seed_study(tmp_path):
     from it with progress lines, tested, timed side by side; the seed study and the image."""
     out = subprocess.run(
         [sys.executable, str(REPO / 'tools' / 'demo_seg.py'), '--quick', '--seeds', '2']
-        + ['--first-seed', '3', '--log-interval', '2', '--work-dir', str(tmp_path)],
+        + ['--first-seed', '3', '--log-interval', '2', '--work-dir', str(tmp_path)]
+        # the baseline first: its test clips carry no key frame, PSLA's image must not use them
+        + ['--methods', 'frame_baseline', 'psla_c', '--key-frame-loss-weight', '0.5'],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -79,8 +81,9 @@ def test_demo_seg_quick_seed_study(tmp_path):
     nf = saved['pretrained']
     assert nf.startswith(str(tmp_path / 'pretrained_nf' / 'nf_')) and osp.isfile(nf)
     for seed, rows in saved['seeds'].items():
-        assert [r['method'] for r in rows] == ['PSLA (c)', 'Frame baseline']
-        psla, base = rows
+        assert [r['method'] for r in rows] == ['Frame baseline', 'PSLA (c)']
+        base, psla = rows
+        assert psla['key_frame_loss_weight'] == 0.5
         assert psla['nonkey_fps'] > 0 and base['nonkey_fps'] == 0
         for r in rows:
             assert r['seed'] == int(seed) and r['train_iters'] == 4 and r['pretrained'] == nf
@@ -89,7 +92,7 @@ def test_demo_seg_quick_seed_study(tmp_path):
     diffs = saved['summary']['diffs']['frame_baseline']
     assert set(diffs) == {'mIoU', 'mIoU_degraded'}
     assert diffs['mIoU']['per_seed']['3'] == pytest.approx(
-        saved['seeds']['3'][0]['mIoU'] - saved['seeds']['3'][1]['mIoU']
+        saved['seeds']['3'][1]['mIoU'] - saved['seeds']['3'][0]['mIoU']
     )
     for label in ('pretrain N_f', 'PSLA (c) seed 3', 'Frame baseline seed 4'):
         assert (
@@ -98,4 +101,4 @@ def test_demo_seg_quick_seed_study(tmp_path):
     text = (tmp_path / 'seeds.md').read_text()
     assert 'Over seeds [3, 4] (mean ± sd):' in text and '| stage | wall time |' in text
     assert 'Seed 4:' in text and 'mIoU degraded: PSLA (c) − Frame baseline' in text
-    assert (tmp_path / 'predictions.png').is_file() or 'None' in out.stdout
+    assert (tmp_path / 'predictions.png').is_file() or 'ground truth: None' in out.stdout
