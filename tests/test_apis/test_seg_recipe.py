@@ -190,3 +190,48 @@ def test_demo_seg_from_json_merges_single_seed_runs(tmp_path, capsys):
     assert text.strip() in capsys.readouterr().out
     with pytest.raises(SystemExit, match='seed 0 appears twice'):
         demo_seg.main(['--from-json', paths[0], paths[0], '--work-dir', str(out_dir)])
+
+
+def test_predictions_image_feeds_each_model_its_own_pipeline(tmp_path):
+    """Each column's model gets the batch of its own test loader (PSLA's clips carry key
+    frames, the baseline's do not); only degraded annotated frames become rows."""
+    import cv2
+    import numpy as np
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    frames = []
+    for i in range(3):
+        path = str(tmp_path / f'frame{i}.png')
+        cv2.imwrite(path, np.full((8, 12, 3), 40 * i, np.uint8))
+        frames.append(path)
+
+    def loader(tag):
+        batches = []
+        for i, path in enumerate(frames):
+            sample = SegDataSample(metainfo=dict(img_path=path, is_degraded=i != 1))
+            sample.gt_sem_seg = PixelData(data=torch.full((1, 8, 12), i, dtype=torch.uint8))
+            batches.append(dict(inputs=[tag], data_samples=[sample]))
+        return batches
+
+    class Model:
+        def __init__(self, tag, label):
+            self.tag, self.label, self.seen = tag, label, []
+
+        def test_step(self, data):
+            assert data['inputs'] == [self.tag]  # its own pipeline's batch
+            self.seen.append(data['data_samples'][0].img_path)
+            out = SegDataSample()
+            out.pred_sem_seg = PixelData(data=torch.full((1, 8, 12), self.label))
+            return [out]
+
+    psla, base = Model('clip', 2), Model('frame', 3)
+    models = {'PSLA (c)': (psla, loader('clip')), 'Frame baseline': (base, loader('frame'))}
+    palette = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]]
+    out = demo_seg.write_predictions(models, palette, str(tmp_path / 'p.png'))
+    assert psla.seen == base.seen == [frames[0], frames[2]]
+    image = cv2.imread(out)
+    assert image.shape == (18 + 2 * 8, 4 * (12 + 3), 3)
+    row = image[18 + 8 + 4]  # second row: frame 2, ground truth class 2 (green)
+    assert tuple(row[15 + 5]) == (0, 255, 0)  # BGR of palette[2]
+    assert tuple(row[30 + 5]) == (0, 255, 0) and tuple(row[45 + 5]) == (255, 0, 0)
