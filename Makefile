@@ -56,10 +56,12 @@ demo: setup
 	$(VPY) tools/demo.py
 
 # Video segmentation (paper Sec. 4.4): PSLA (c) and the frame baseline on the toy
-# CityScapes-layout set, one table (mIoU, degraded frames, fps, params) + predictions.png.
+# CityScapes-layout set from one pretrained N_f, one table (mIoU, degraded frames, fps,
+# params) + predictions.png. One thread: on 2 shared cores two threads were 6x slower per
+# iteration (1.70 against 0.29 s/it pretraining N_f at load 6).
 .PHONY: demo-seg
 demo-seg: setup
-	$(VPY) tools/demo_seg.py
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VPY) tools/demo_seg.py
 
 # The frame baseline, DFF, FGFA, SELSA, TRoI Align and PSLA (c) trained and tested on the
 # toy set from one pretrained N_f, one table.

@@ -58,36 +58,23 @@ METRIC_KEYS = (
 )
 
 
-def _pairs(values, option):
-    """``['a=b', ...]`` -> ``{'a': 'b'}``, checking the method names."""
-    out = {}
-    for item in values or []:
-        name, sep, value = item.partition('=')
-        if not sep or name not in METHODS or not value:
-            raise SystemExit(
-                f'{option}: expected METHOD=VALUE with METHOD in {sorted(METHODS)}, got {item!r}'
-            )
-        out[name] = value
-    return out
-
-
 def parse_args(argv=None):
-    from mmpsla.apis.experiment import add_recipe_arguments, check_recipe_arguments
+    from mmpsla.apis.experiment import (
+        add_recipe_arguments,
+        add_study_arguments,
+        check_recipe_arguments,
+        check_study_arguments,
+        parse_method_pairs,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--methods',
-        nargs='+',
-        default=list(METHODS),
-        choices=list(METHODS),
-        help='methods to compare (default: all)',
-    )
-    parser.add_argument(
-        '--checkpoints',
-        nargs='+',
-        default=None,
-        metavar='METHOD=PATH',
-        help='test these checkpoints instead of training the methods',
+    add_study_arguments(
+        parser,
+        METHODS,
+        list(METHODS),
+        None,
+        "PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 1.0; "
+        "0 is the paper's loss)",
     )
     parser.add_argument(
         '--configs',
@@ -110,43 +97,15 @@ def parse_args(argv=None):
         'scratch)',
     )
     parser.add_argument('--warmup', type=int, default=10, help='untimed leading test frames')
-    parser.add_argument(
-        '--seeds',
-        type=int,
-        default=1,
-        help='train and test every method with seeds 0..N-1 and aggregate (default: 1)',
-    )
-    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
-    parser.add_argument(
-        '--key-frame-loss-weight',
-        type=float,
-        default=None,
-        help="PSLA's key_frame_loss_weight with a pretrained N_f (default: the recipe's, 1.0; "
-        "0 is the paper's loss)",
-    )
     add_recipe_arguments(parser)
-    parser.add_argument(
-        '--from-json',
-        nargs='+',
-        default=None,
-        metavar='JSON',
-        help='no training: aggregate the seeds of earlier runs (compare.json / seeds.json)',
-    )
     parser.add_argument(
         '--quick',
         action='store_true',
         help='tiny smoke run: small toy set, 4 iterations (tests, CI)',
     )
     args = parser.parse_args(argv)
-    args.checkpoints = _pairs(args.checkpoints, '--checkpoints')
-    args.configs = _pairs(args.configs, '--configs')
-    for name, path in args.checkpoints.items():
-        if not osp.isfile(path):
-            raise SystemExit(f'--checkpoints: {name}: no such file {path}')
-    if args.seeds < 1:
-        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
-    if args.seeds > 1 and args.checkpoints:
-        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
+    check_study_arguments(args, METHODS)
+    args.configs = parse_method_pairs(args.configs, '--configs', METHODS)
     check_recipe_arguments(args)
     return args
 
@@ -183,20 +142,12 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
     return cfg, cfg_path
 
 
-def _checkpoint_iter(path: str) -> int:
-    """Training iterations recorded in an mmengine checkpoint (0 if it has none)."""
-    import torch
-
-    meta = torch.load(path, map_location='cpu').get('meta', {})  # mmpsla allow-lists it
-    return int(meta.get('iter', 0) or 0)
-
-
 def run_method(name: str, args, data_root: str, seed: int, nf, times):
     """Train (or load) and test one method; return its row (fps added later) and runner."""
     from mmengine.runner import Runner
 
     from mmpsla.apis import count_parameters
-    from mmpsla.apis.experiment import ProgressHook, train_and_test
+    from mmpsla.apis.experiment import ProgressHook, checkpoint_iter, train_and_test
 
     cfg, cfg_path = build_method_cfg(name, args, data_root, seed, nf)
     label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
@@ -212,7 +163,7 @@ def run_method(name: str, args, data_root: str, seed: int, nf, times):
         row[column] = float(metrics.get(key, float('nan')))
     row.update(
         params=count_parameters(model),
-        train_iters=_checkpoint_iter(args.checkpoints[name])
+        train_iters=checkpoint_iter(args.checkpoints[name])
         if name in args.checkpoints
         else cfg.train_cfg.max_iters,
         train_s=train_s,
@@ -313,24 +264,12 @@ def plot(rows, path: str, title: str) -> str:
 def aggregate_json(args):
     """``--from-json``: merge the seeds of earlier runs and write the seed study."""
     from mmpsla.apis.experiment import write_results
-    from mmpsla.apis.seed_study import format_seed_study, rows_by_seed_from_json, summarize_seeds
+    from mmpsla.apis.seed_study import format_seed_study, load_seed_files, summarize_seeds
 
-    rows_by_seed = {}
-    for path in args.from_json:
-        if not osp.isfile(path):
-            raise SystemExit(f'--from-json: no such file {path}')
-        with open(path) as f:
-            data = json.load(f)
-        if 'rows' in data:  # a single-seed compare.json
-            data = {'seeds': {str(data['rows'][0].get('seed', 0)): data['rows']}}
-        try:
-            found = rows_by_seed_from_json(data)
-        except ValueError as err:
-            raise SystemExit(f'--from-json: {path}: {err}') from err
-        for seed, rows in found.items():
-            if seed in rows_by_seed:
-                raise SystemExit(f'--from-json: seed {seed} appears twice (again in {path})')
-            rows_by_seed[seed] = [r for r in rows if r['key'] in args.methods]
+    try:
+        rows_by_seed = load_seed_files(args.from_json, args.methods)
+    except ValueError as err:
+        raise SystemExit(f'--from-json: {err}') from err
     summary = summarize_seeds(rows_by_seed)
     text = '\n'.join(
         [

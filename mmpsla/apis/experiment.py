@@ -29,6 +29,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The stage that stands in for ImageNet pretraining: the toy frame detector (N_f + RPN +
 #: RoI head) trained on the train split's labelled frames; only N_f is kept (see the config).
 NF_PRETRAIN_CONFIG = 'configs/toy/nf_pretrain_toy.py'
+#: The same stage for video segmentation: the toy frame-baseline segmentor (N_f + ASPP head)
+#: trained on the toy seg train split's annotated frames; only N_f is kept.
+SEG_NF_PRETRAIN_CONFIG = 'configs/seg/toy/nf_pretrain_toy_seg.py'
 #: Where the pretrained N_f is cached (one file per pretraining recipe and toy train set).
 NF_CACHE_DIR = 'work_dirs/pretrained_nf'
 
@@ -61,8 +64,10 @@ def build_cfg(
 ):
     """A toy config (path relative to the repository, or absolute) trained on ``data_root``.
 
-    Data paths and evaluators point at ``data_root``, the work dir is ``work_dir``,
-    ``iters`` (if given) replaces ``max_iters`` and moves the LR step to 75 % of it,
+    Detection (toy VID) and segmentation (toy seg) configs alike: data paths and
+    evaluators point at ``data_root``, the work dir is ``work_dir``, ``iters`` (if given)
+    replaces ``max_iters``, moves the LR step to 75 % of it and stretches a scheduler that
+    ended at the old ``max_iters`` (the seg configs' ``PolyLR``) to the new one,
     ``seed`` (if given) replaces ``randomness.seed``, a checkpoint is saved at the end,
     nothing is validated while training and the mmengine logger is quiet (progress comes
     from :class:`ProgressHook`, which the tools register).
@@ -74,14 +79,19 @@ def build_cfg(
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = root
     for evaluator in ('val_evaluator', 'test_evaluator'):
-        cfg[evaluator].ann_file = root + 'annotations/val.json'
+        if 'ann_file' in cfg[evaluator]:  # VIDMetric; mmseg's IoU metrics read the dataset
+            cfg[evaluator].ann_file = root + 'annotations/val.json'
     cfg.work_dir = work_dir
     if iters is not None:
+        old_iters = cfg.train_cfg.max_iters
         cfg.train_cfg.max_iters = iters
         cfg.default_hooks.logger.interval = max(1, min(cfg.default_hooks.logger.interval, iters))
         for scheduler in cfg.get('param_scheduler', None) or []:
             if scheduler.get('type') == 'MultiStepLR':
                 scheduler.milestones = [max(1, int(0.75 * iters))]
+            elif scheduler.get('end') == old_iters:  # a decay over the whole run (PolyLR)
+                scheduler.end = iters
+                scheduler.begin = min(scheduler.get('begin', 0), iters - 1)  # smoke runs
     if seed is not None:
         cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
     cfg.default_hooks.checkpoint.interval = cfg.train_cfg.max_iters
@@ -220,10 +230,41 @@ def _sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
+def train_split_digest(cfg, data_root: str) -> str:
+    """SHA-256 of the train split that ``cfg`` trains on.
+
+    Detection: its annotation file (``annotations/train.json``). Segmentation (CityScapes
+    layout, no annotation file): every file under the train dataset's ``data_prefix``
+    folders (frames and label maps), names and contents, in sorted order.
+    """
+    dataset = cfg.train_dataloader.dataset
+    if dataset.get('ann_file'):
+        return _sha256_file(osp.join(data_root, dataset.ann_file))
+    folders = sorted(set((dataset.get('data_prefix') or {}).values()))
+    if not folders:
+        raise ValueError(
+            'train_split_digest: the train dataset has neither ann_file nor data_prefix'
+        )
+    digest = hashlib.sha256()
+    for folder in folders:
+        top = osp.join(data_root, folder)
+        if not osp.isdir(top):
+            raise FileNotFoundError(
+                f'train split folder not found: {top} (generate the toy set first)'
+            )
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = osp.join(dirpath, name)
+                digest.update(osp.relpath(path, data_root).encode())
+                digest.update(_sha256_file(path).encode())
+    return digest.hexdigest()
+
+
 def nf_fingerprint(cfg, data_root: str) -> str:
     """What determines the pretrained N_f: the model, data pipeline, optimiser, schedule,
-    seed and the toy train annotations (12 hex digits). Work dir, logging and checkpoint
-    intervals do not enter it."""
+    seed and the train split (:func:`train_split_digest`; 12 hex digits). Work dir,
+    logging and checkpoint intervals do not enter it."""
     from mmengine.config import ConfigDict
 
     def plain(value):
@@ -236,7 +277,7 @@ def nf_fingerprint(cfg, data_root: str) -> str:
     recipe['train_pipeline'] = plain(cfg.train_dataloader.dataset.pipeline)
     recipe['batch_size'] = cfg.train_dataloader.batch_size
     recipe['max_iters'] = cfg.train_cfg.max_iters
-    recipe['train_ann'] = _sha256_file(osp.join(data_root, 'annotations', 'train.json'))
+    recipe['train_ann'] = train_split_digest(cfg, data_root)
     text = json.dumps(recipe, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -251,9 +292,11 @@ def ensure_pretrained_nf(
     """The pretrained N_f for ``data_root``'s train split: trained once, then reused.
 
     The stand-in for the paper's ImageNet-pretrained N_f (Sec. 4.1): ``cfg_path`` (the toy
-    frame detector) is trained with its own fixed seed; its backbone (``PSLAResNet``: N_l,
-    the rest of N_f and the feature conv) is saved as ``{cache_dir}/nf_<fingerprint>.pth``
-    (keys ``backbone.*``, mmengine checkpoint format). The RPN and RoI head are dropped:
+    frame detector, or with :data:`SEG_NF_PRETRAIN_CONFIG` the toy frame segmentor on
+    ``data_root`` = the toy seg set) is trained with its own fixed seed; its backbone
+    (``PSLAResNet``: N_l, the rest of N_f and the feature conv) is saved as
+    ``{cache_dir}/nf_<fingerprint>.pth`` (keys ``backbone.*``, mmengine checkpoint
+    format). The heads (RPN and RoI head, or the ASPP head) are dropped:
     like ImageNet weights, the file carries the feature network only, and every method and
     every seed starts from this one file. A file with the same fingerprint
     (:func:`nf_fingerprint`) is reused as is.
@@ -270,7 +313,7 @@ def ensure_pretrained_nf(
         print(f'    pretrained N_f: reusing {path}', flush=True)
         return path
     print(
-        f'    pretrained N_f: training the frame detector {cfg.train_cfg.max_iters} iterations '
+        f'    pretrained N_f: training the frame model {cfg.train_cfg.max_iters} iterations '
         f'({cfg_path}); kept: the backbone',
         flush=True,
     )
@@ -311,11 +354,70 @@ def add_recipe_arguments(parser) -> None:
         '--pretrain-iters',
         type=int,
         default=None,
-        help='iterations of the N_f pretraining (default: its config, 1500)',
+        help="iterations of the N_f pretraining (default: its config's, 1500 for detection, "
+        '800 for segmentation)',
     )
     parser.add_argument(
         '--log-interval', type=int, default=50, help='training iterations per progress line'
     )
+
+
+def add_study_arguments(parser, methods, default_methods, kfl_default, kfl_help: str) -> None:
+    """The comparison tools' options for what is trained and how often (``tools/compare.py``,
+    ``tools/demo_seg.py``): ``--methods``, ``--checkpoints``, ``--seeds``, ``--first-seed``,
+    ``--key-frame-loss-weight``, ``--from-json`` (checked by :func:`check_study_arguments`)."""
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        default=list(default_methods),
+        choices=list(methods),
+        help=f'methods to train and compare (default: {" ".join(default_methods)})',
+    )
+    parser.add_argument(
+        '--checkpoints',
+        nargs='+',
+        default=None,
+        metavar='METHOD=PATH',
+        help='test these checkpoints instead of training the methods (one seed)',
+    )
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        default=1,
+        help='train and test every method with seeds --first-seed .. +N-1 and aggregate '
+        '(default: 1)',
+    )
+    parser.add_argument('--first-seed', type=int, default=0, help='first seed of --seeds')
+    parser.add_argument('--key-frame-loss-weight', type=float, default=kfl_default, help=kfl_help)
+    parser.add_argument(
+        '--from-json',
+        nargs='+',
+        default=None,
+        metavar='JSON',
+        help='no training: aggregate the seeds of earlier runs (their .json results)',
+    )
+
+
+def check_study_arguments(args, methods) -> None:
+    """Exit with a message naming the option when a study option is unusable; turns
+    ``args.checkpoints`` into ``{method: path}``."""
+    if args.seeds < 1:
+        raise SystemExit(f'--seeds: expected a number of seeds >= 1, got {args.seeds}')
+    if args.iters is not None and args.iters < 1:
+        raise SystemExit(f'--iters: expected >= 1, got {args.iters}')
+    weight = args.key_frame_loss_weight
+    if weight is not None and weight < 0:
+        raise SystemExit(f'--key-frame-loss-weight: expected >= 0, got {weight}')
+    if len(set(args.methods)) != len(args.methods):
+        raise SystemExit(f'--methods: a method is named twice: {args.methods}')
+    args.checkpoints = parse_method_pairs(args.checkpoints, '--checkpoints', methods)
+    for name, path in args.checkpoints.items():
+        if not osp.isfile(path):
+            raise SystemExit(f'--checkpoints: {name}: no such file {path}')
+        if name not in args.methods:
+            raise SystemExit(f'--checkpoints: {name} is not among --methods {args.methods}')
+    if args.seeds > 1 and args.checkpoints:
+        raise SystemExit('--seeds N > 1 trains every method per seed; drop --checkpoints')
 
 
 def check_recipe_arguments(args) -> None:
@@ -331,11 +433,15 @@ def check_recipe_arguments(args) -> None:
         )
 
 
-def resolve_nf(args, data_root: str, times: 'StageTimes') -> Optional[str]:
+def resolve_nf(
+    args, data_root: str, times: 'StageTimes', cfg_path: str = NF_PRETRAIN_CONFIG
+) -> Optional[str]:
     """The N_f checkpoint the tool's methods start from (None: from scratch).
 
-    ``--pretrained auto`` pretrains on ``data_root`` once (:func:`ensure_pretrained_nf`;
-    with ``--quick`` 4 iterations into ``{work_dir}/pretrained_nf``), timed as a stage.
+    ``--pretrained auto`` pretrains ``cfg_path`` (detection: :data:`NF_PRETRAIN_CONFIG`,
+    segmentation: :data:`SEG_NF_PRETRAIN_CONFIG`) on ``data_root`` once
+    (:func:`ensure_pretrained_nf`; with ``--quick`` 4 iterations into
+    ``{work_dir}/pretrained_nf``), timed as a stage.
     """
     if args.pretrained == 'none':
         return None
@@ -346,12 +452,34 @@ def resolve_nf(args, data_root: str, times: 'StageTimes') -> Optional[str]:
             "--pretrained auto pretrains on the toy set; with --data-root '' give an N_f "
             'checkpoint or none'
         )
-    kwargs = dict(iters=args.pretrain_iters, progress_interval=args.log_interval)
+    kwargs = dict(iters=args.pretrain_iters, progress_interval=args.log_interval, cfg_path=cfg_path)
     if args.quick:  # a tiny, throw-away N_f next to the quick run's outputs
         kwargs.update(cache_dir=osp.join(args.work_dir, 'pretrained_nf'))
         kwargs['iters'] = args.pretrain_iters or 4
     with times('pretrain N_f (stand-in for ImageNet weights; cached)'):
         return ensure_pretrained_nf(data_root, **kwargs)
+
+
+def parse_method_pairs(values, option: str, methods) -> Dict[str, str]:
+    """``['a=b', ...]`` (a tool's ``METHOD=VALUE`` option) -> ``{'a': 'b'}``; a method not
+    in ``methods`` or an empty value exits with a message naming ``option``."""
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition('=')
+        if not sep or name not in methods or not value:
+            raise SystemExit(
+                f'{option}: expected METHOD=VALUE with METHOD in {sorted(methods)}, got {item!r}'
+            )
+        out[name] = value
+    return out
+
+
+def checkpoint_iter(path: str) -> int:
+    """Training iterations recorded in an mmengine checkpoint (0 if it has none)."""
+    import torch
+
+    meta = torch.load(path, map_location='cpu').get('meta', {})  # mmpsla allow-lists it
+    return int(meta.get('iter', 0) or 0)
 
 
 def write_results(work_dir: str, stem: str, text: str, payload: dict) -> None:
@@ -401,14 +529,17 @@ def apply_pretrained_nf(cfg, checkpoint: str) -> int:
 FINETUNE_ITERS = 600
 
 
-def default_iters(args_iters: Optional[int], quick: bool, pretrained: bool) -> Optional[int]:
+def default_iters(
+    args_iters: Optional[int], quick: bool, pretrained: bool, finetune_iters: int = FINETUNE_ITERS
+) -> Optional[int]:
     """Training iterations of a tool run: ``--iters`` if given, 4 for ``--quick``,
-    :data:`FINETUNE_ITERS` on a pretrained N_f, else the config's own (None)."""
+    ``finetune_iters`` (detection: :data:`FINETUNE_ITERS`) on a pretrained N_f, else the
+    config's own (None)."""
     if args_iters is not None:
         return args_iters
     if quick:
         return 4
-    return FINETUNE_ITERS if pretrained else None
+    return finetune_iters if pretrained else None
 
 
 #: ``key_frame_loss_weight`` of the PSLA models trained from the pretrained N_f. The paper's

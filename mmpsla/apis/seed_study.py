@@ -157,3 +157,36 @@ def rows_by_seed_from_json(data: Mapping) -> Dict[int, List[dict]]:
             "expected compare.py's seed-study JSON with a 'seeds' object mapping each seed to "
             f'its rows ({err!r})'
         ) from err
+
+
+def load_seed_files(paths: Sequence[str], methods: Sequence[str] = None) -> Dict[int, List[dict]]:
+    """Merge the seeds of earlier tool runs (``--from-json``) into ``rows_by_seed``.
+
+    Each file is a seed study (``{"seeds": {...}}``) or a single-seed result (``{"rows":
+    [...]}``, its seed read from the rows' ``seed``). Rows whose ``key`` is not in
+    ``methods`` (if given) are dropped.
+
+    Raises:
+        ValueError: A missing file, an unexpected JSON layout or a seed given twice; the
+            message names the file.
+    """
+    import json
+    import os.path as osp
+
+    rows_by_seed = {}
+    for path in paths:
+        if not osp.isfile(path):
+            raise ValueError(f'no such file {path}')
+        with open(path) as f:
+            data = json.load(f)
+        if isinstance(data, dict) and 'rows' in data:  # a single-seed run
+            data = {'seeds': {str(data['rows'][0].get('seed', 0)): data['rows']}}
+        try:
+            found = rows_by_seed_from_json(data)
+        except ValueError as err:
+            raise ValueError(f'{path}: {err}') from err
+        for seed, rows in found.items():
+            if seed in rows_by_seed:
+                raise ValueError(f'seed {seed} appears twice (again in {path})')
+            rows_by_seed[seed] = [r for r in rows if methods is None or r['key'] in methods]
+    return rows_by_seed

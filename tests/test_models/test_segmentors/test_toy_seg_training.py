@@ -1,6 +1,7 @@
 """End to end on a tiny toy segmentation set: Runner training (loss falls), test, demo."""
 
 import json
+import os.path as osp
 import subprocess
 import sys
 from pathlib import Path
@@ -61,25 +62,43 @@ def test_psla_toy_training_loss_falls_and_tests(tiny_toy_seg, tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_seg_quick(tmp_path):
-    """tools/demo_seg.py --quick: tools/train.py for both methods, test, timing, image."""
+def test_demo_seg_quick_seed_study(tmp_path):
+    """tools/demo_seg.py --quick --seeds 2: one pretrained N_f, both methods trained per seed
+    from it with progress lines, tested, timed side by side; the seed study and the image."""
     out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / 'tools' / 'demo_seg.py'),
-            '--quick',
-            '--work-dir',
-            str(tmp_path),
-        ],
+        [sys.executable, str(REPO / 'tools' / 'demo_seg.py'), '--quick', '--seeds', '2']
+        + ['--first-seed', '3', '--log-interval', '2', '--work-dir', str(tmp_path)]
+        # the baseline first: its test clips carry no key frame, PSLA's image must not use them
+        + ['--methods', 'frame_baseline', 'psla_c', '--key-frame-loss-weight', '0.5'],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    result = json.loads((tmp_path / 'results.json').read_text())
-    assert [r['method'] for r in result['rows']] == ['PSLA (c)', 'Frame baseline']
-    psla, base = result['rows']
-    assert psla['nonkey_fps'] > 0 and base['nonkey_fps'] == 0
-    assert psla['iters'] == 3 and (tmp_path / 'psla_c' / 'iter_3.pth').is_file()
-    assert (tmp_path / 'predictions.png').is_file() or 'None' in out.stdout
+    saved = json.loads((tmp_path / 'seeds.json').read_text())
+    assert sorted(saved['seeds']) == ['3', '4'] and saved['summary']['seeds'] == [3, 4]
+    nf = saved['pretrained']
+    assert nf.startswith(str(tmp_path / 'pretrained_nf' / 'nf_')) and osp.isfile(nf)
+    for seed, rows in saved['seeds'].items():
+        assert [r['method'] for r in rows] == ['Frame baseline', 'PSLA (c)']
+        base, psla = rows
+        assert psla['key_frame_loss_weight'] == 0.5
+        assert psla['nonkey_fps'] > 0 and base['nonkey_fps'] == 0
+        for r in rows:
+            assert r['seed'] == int(seed) and r['train_iters'] == 4 and r['pretrained'] == nf
+            assert 0 <= r['mIoU'] <= 1
+            assert (tmp_path / f'seed{seed}' / r['key'] / 'iter_4.pth').is_file()
+    diffs = saved['summary']['diffs']['frame_baseline']
+    assert set(diffs) == {'mIoU', 'mIoU_degraded'}
+    assert diffs['mIoU']['per_seed']['3'] == pytest.approx(
+        saved['seeds']['3'][1]['mIoU'] - saved['seeds']['3'][0]['mIoU']
+    )
+    for label in ('pretrain N_f', 'PSLA (c) seed 3', 'Frame baseline seed 4'):
+        assert (
+            f'[{label}] train 2/4  loss ' in out.stdout and f'[{label}] train 4/4  ' in out.stdout
+        )
+    text = (tmp_path / 'seeds.md').read_text()
+    assert 'Over seeds [3, 4] (mean ± sd):' in text and '| stage | wall time |' in text
+    assert 'Seed 4:' in text and 'mIoU degraded: PSLA (c) − Frame baseline' in text
+    assert (tmp_path / 'predictions.png').is_file() or 'ground truth: None' in out.stdout
