@@ -293,7 +293,12 @@ def main(argv=None):
     start = time.perf_counter()
     logging.getLogger('mmengine').setLevel(logging.WARNING)
     import mmpsla  # noqa: F401
-    from mmpsla.apis.experiment import StageTimes, resolve_nf, write_results
+    from mmpsla.apis.experiment import (
+        StageTimes,
+        resolve_nf,
+        write_results,
+        write_seed_result,
+    )
 
     if args.from_json:
         return aggregate_json(args)
@@ -318,6 +323,8 @@ def main(argv=None):
             rows, runners, args.warmup, times, f', seed {seed}' if args.seeds > 1 else ''
         )
         rows_by_seed[seed] = rows
+        if args.seeds > 1:  # on disk at once: a study stopped later keeps this seed
+            write_seed_result(args.work_dir, seed, f'Seed {seed}:\n{format_table(rows)}', rows)
     total = time.perf_counter() - start
     where = data_root or "the configs' validation sets"
     os.makedirs(args.work_dir, exist_ok=True)

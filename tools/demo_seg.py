@@ -280,6 +280,7 @@ def main(argv=None):
         StageTimes,
         resolve_nf,
         write_results,
+        write_seed_result,
     )
 
     if args.from_json:
@@ -314,6 +315,8 @@ def main(argv=None):
                     osp.join(args.work_dir, 'predictions.png'),
                 )
         rows_by_seed[seed] = rows
+        if args.seeds > 1:  # on disk at once: a study stopped later keeps this seed
+            write_seed_result(args.work_dir, seed, f'Seed {seed}:\n{format_table(rows)}', rows)
     total = time.perf_counter() - start
     os.makedirs(args.work_dir, exist_ok=True)
     command = 'python tools/demo_seg.py ' + ' '.join(argv if argv is not None else sys.argv[1:])

@@ -488,6 +488,26 @@ def write_results(work_dir: str, stem: str, text: str, payload: dict) -> None:
     atomic_dump_json(payload, osp.join(work_dir, f'{stem}.json'), indent=2)
 
 
+#: File stem of one finished seed of a multi-seed study (:func:`write_seed_result`).
+SEED_RESULT = 'seed_result'
+
+
+def write_seed_result(work_dir: str, seed: int, text: str, rows: list) -> str:
+    """One finished seed of a multi-seed study, written as soon as it is done.
+
+    ``{work_dir}/seed{seed}/seed_result.md`` (``text``) and ``.json`` (``{"rows": rows}``, the
+    single-seed layout), so a study stopped half-way keeps every finished seed and
+    ``--from-json {work_dir}/seed*/seed_result.json`` merges them.
+
+    Returns:
+        str: The JSON path.
+    """
+    sub = osp.join(work_dir, f'seed{seed}')
+    os.makedirs(sub, exist_ok=True)
+    write_results(sub, SEED_RESULT, text, dict(rows=rows))
+    return osp.join(sub, f'{SEED_RESULT}.json')
+
+
 def _backbones(node):
     """Every ``PSLAResNet`` config dict inside a (nested) model config."""
     if isinstance(node, dict):

@@ -194,6 +194,13 @@ def test_quick_seed_study_prints_progress_and_stage_times(tmp_path, capsys):
     assert set(saved['stage_s']) >= {'test PSLA (c) seed 4', 'time 2 model(s) side by side, seed 3'}
     text = (work / 'seeds.md').read_text()
     assert 'Over seeds [3, 4] (mean ± sd):' in text and '| stage | wall time |' in text
+    # every seed was also written when it finished, in the single-seed layout, and merges back
+    per_seed = [str(work / f'seed{s}' / 'seed_result.json') for s in (3, 4)]
+    for seed, path in zip((3, 4), per_seed):
+        assert json.loads(open(path).read())['rows'] == saved['seeds'][str(seed)]
+    assert compare.main(['--from-json', *per_seed, '--work-dir', str(tmp_path / 'merged')]) == {
+        int(k): v for k, v in saved['seeds'].items()
+    }
     # a second run reuses the cached N_f
     again = compare.main(
         ['--quick', '--methods', 'frame_baseline', '--work-dir', str(work), '--warmup', '2']

@@ -81,6 +81,9 @@ def test_demo_seg_quick_seed_study(tmp_path):
     nf = saved['pretrained']
     assert nf.startswith(str(tmp_path / 'pretrained_nf' / 'nf_')) and osp.isfile(nf)
     for seed, rows in saved['seeds'].items():
+        # each seed was also written when it finished (merges with --from-json)
+        per_seed = json.loads((tmp_path / f'seed{seed}' / 'seed_result.json').read_text())
+        assert per_seed['rows'] == rows
         assert [r['method'] for r in rows] == ['Frame baseline', 'PSLA (c)']
         base, psla = rows
         assert psla['key_frame_loss_weight'] == 0.5
