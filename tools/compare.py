@@ -263,7 +263,7 @@ def plot(rows, path: str, title: str) -> str:
 
 def aggregate_json(args):
     """``--from-json``: merge the seeds of earlier runs and write the seed study."""
-    from mmpsla.apis.experiment import write_results
+    from mmpsla.apis.experiment import write_seed_study
     from mmpsla.apis.seed_study import format_seed_study, load_seed_files, summarize_seeds
 
     try:
@@ -278,13 +278,7 @@ def aggregate_json(args):
         ]
     )
     print(text, flush=True)
-    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
-    write_results(
-        args.work_dir,
-        'seeds',
-        text,
-        dict(seeds=seeds_rows, summary=summary, sources=args.from_json),
-    )
+    write_seed_study(args.work_dir, text, rows_by_seed, summary, sources=args.from_json)
     return rows_by_seed
 
 
@@ -298,6 +292,7 @@ def main(argv=None):
         resolve_nf,
         write_results,
         write_seed_result,
+        write_seed_study,
     )
 
     if args.from_json:
@@ -368,8 +363,7 @@ def main(argv=None):
         + footer
     )
     print(text, flush=True)
-    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
-    write_results(args.work_dir, 'seeds', text, dict(seeds=seeds_rows, summary=summary, **meta))
+    write_seed_study(args.work_dir, text, rows_by_seed, summary, **meta)
     return rows_by_seed
 
 

@@ -254,7 +254,7 @@ def _study_text(rows_by_seed, title: str):
 
 def aggregate_json(args):
     """``--from-json``: merge the seeds of earlier runs and write the seed study."""
-    from mmpsla.apis.experiment import write_results
+    from mmpsla.apis.experiment import write_seed_study
     from mmpsla.apis.seed_study import load_seed_files
 
     try:
@@ -264,9 +264,7 @@ def aggregate_json(args):
     title = f'Seeds {sorted(rows_by_seed)} from {", ".join(args.from_json)} (mean ± sd):'
     text, summary = _study_text(rows_by_seed, title)
     print(text, flush=True)
-    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
-    payload = dict(seeds=seeds_rows, summary=summary, sources=args.from_json)
-    write_results(args.work_dir, 'seeds', text, payload)
+    write_seed_study(args.work_dir, text, rows_by_seed, summary, sources=args.from_json)
     return rows_by_seed
 
 
@@ -281,6 +279,7 @@ def main(argv=None):
         resolve_nf,
         write_results,
         write_seed_result,
+        write_seed_study,
     )
 
     if args.from_json:
@@ -350,8 +349,7 @@ def main(argv=None):
     if args.seeds == 1:
         write_results(args.work_dir, 'results', text, dict(rows=rows_by_seed[seeds[0]], **meta))
         return rows_by_seed[seeds[0]]
-    seeds_rows = {str(s): r for s, r in rows_by_seed.items()}
-    write_results(args.work_dir, 'seeds', text, dict(seeds=seeds_rows, summary=summary, **meta))
+    write_seed_study(args.work_dir, text, rows_by_seed, summary, **meta)
     return rows_by_seed
 
 

@@ -508,6 +508,13 @@ def write_seed_result(work_dir: str, seed: int, text: str, rows: list) -> str:
     return osp.join(sub, f'{SEED_RESULT}.json')
 
 
+def write_seed_study(work_dir: str, text: str, rows_by_seed: dict, summary: dict, **meta) -> None:
+    """A whole seed study: ``{work_dir}/seeds.md`` (``text``) and ``seeds.json``
+    (``{"seeds": {"<seed>": rows}, "summary": ..., **meta}``, the layout ``--from-json`` reads)."""
+    seeds = {str(s): rows for s, rows in rows_by_seed.items()}
+    write_results(work_dir, 'seeds', text, dict(seeds=seeds, summary=summary, **meta))
+
+
 def _backbones(node):
     """Every ``PSLAResNet`` config dict inside a (nested) model config."""
     if isinstance(node, dict):
