@@ -136,7 +136,8 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
         cfg.load_from = args.checkpoints[name]
     elif nf is not None:
         weight = args.key_frame_loss_weight
-        apply_toy_recipe(cfg, nf, **({} if weight is None else {'key_frame_loss_weight': weight}))
+        kwargs = {} if weight is None else {'key_frame_loss_weight': weight}
+        apply_toy_recipe(cfg, nf, heads=args.pretrained_heads, **kwargs)
     # no validation while training: the test set is evaluated once, afterwards
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     return cfg, cfg_path
@@ -325,6 +326,8 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     command = 'python tools/compare.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
     init = f'N_f from {nf}' if nf else 'N_f from scratch (or the given checkpoints)'
+    if nf and args.pretrained_heads:
+        init += ', heads too'
     intro = (
         f'Validation set: {where}; CPU, {os.cpu_count()} cores, batch 1; fps over whole '
         f'videos, first {args.warmup} frames not timed, models sharing a test pipeline timed '
@@ -333,6 +336,7 @@ def main(argv=None):
     meta = dict(
         data_root=data_root,
         pretrained=nf,
+        pretrained_heads=bool(nf and args.pretrained_heads),
         command=command.strip(),
         stage_s=times.seconds,
         wall_s=total,

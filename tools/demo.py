@@ -82,7 +82,7 @@ def run_method(name, cfg_path, tag, args, data_root, times, nf=None, iters=None,
     work_dir = osp.join(args.work_dir, tag)
     cfg = build_cfg(cfg_path, data_root, work_dir, iters)
     if nf is not None:
-        apply_toy_recipe(cfg, nf)
+        apply_toy_recipe(cfg, nf, heads=args.pretrained_heads)
     runner = Runner.from_cfg(cfg)
     runner.register_hook(ProgressHook(name, args.log_interval))
     if budget_s is not None:
@@ -208,6 +208,8 @@ def main(argv=None):
     ratio = psla['fps'] / base['fps'] if base['fps'] > 0 else float('nan')
     total = time.perf_counter() - start
     init = f'N_f pretrained ({nf})' if nf else 'from scratch'
+    if nf and args.pretrained_heads:
+        init += ', heads too'
     summary = [
         '',
         f'Toy VID validation set ({data_root}), CPU, {os.cpu_count()} cores, batch 1; both '

@@ -113,7 +113,7 @@ def build_method_cfg(name: str, args, data_root: str, seed: int, nf):
     if name in args.checkpoints:  # tested only; the weight is recorded with the row
         cfg.load_from = args.checkpoints[name]
     elif nf is not None:
-        apply_toy_recipe(cfg, nf, args.key_frame_loss_weight)
+        apply_toy_recipe(cfg, nf, args.key_frame_loss_weight, heads=args.pretrained_heads)
     if 'key_frame_loss_weight' in cfg.model:
         cfg.model.key_frame_loss_weight = args.key_frame_loss_weight
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -320,6 +320,8 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     command = 'python tools/demo_seg.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
     init = f'N_f from {nf}' if nf else 'N_f from scratch'
+    if nf and args.pretrained_heads:
+        init += ', heads too'
     if all_given:
         init = 'checkpoints given: ' + ', '.join(f'{k}={v}' for k, v in args.checkpoints.items())
     intro = (
@@ -330,6 +332,7 @@ def main(argv=None):
     meta = dict(
         data_root=data_root,
         pretrained=nf,
+        pretrained_heads=bool(nf and args.pretrained_heads),
         key_frame_loss_weight=args.key_frame_loss_weight,
         command=command.strip(),
         stage_s=times.seconds,

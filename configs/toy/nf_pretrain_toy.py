@@ -3,11 +3,12 @@
 # (Sec. 4.1: "N_f ... pretrained on ImageNet"; the video framework is trained on top of it).
 # The toy set has no ImageNet, so the toy frame detector (configs/toy/frame_baseline_toy.py:
 # the tiny ResNet N_f + feature conv, RPN, RoI head) is trained on the train split's
-# labelled frames with a seed of its own; mmpsla.apis.experiment.ensure_pretrained_nf keeps
-# only its backbone (N_f) in work_dirs/pretrained_nf/nf_<fingerprint>.pth, and the tools
-# load that one file into every method and every seed (model[.detector].backbone.init_cfg =
+# labelled frames with a seed of its own; mmpsla.apis.experiment.ensure_pretrained_nf saves
+# it in work_dirs/pretrained_nf/nf_<fingerprint>.pth, and the tools load its backbone (N_f)
+# from that one file into every method and every seed (model[.detector].backbone.init_cfg =
 # dict(type='Pretrained', checkpoint=..., prefix='backbone.')), as one set of ImageNet
-# weights is shared in reality. The RPN / RoI head / PSLA modules start fresh, as in the paper.
+# weights is shared in reality. The RPN / RoI head / PSLA modules start fresh, as in the
+# paper; with --pretrained-heads the RPN and RoI head come from the frame detector too.
 # Why a detector rather than a classifier on toy crops: N_f's output at stride 16 is what
 # every head reads, and the frame detector trains exactly that map on the same frames with
 # no extra code; the validation split is never seen.

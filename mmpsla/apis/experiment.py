@@ -17,7 +17,7 @@ import os.path as osp
 import time
 from collections import Counter
 from contextlib import contextmanager
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
@@ -294,11 +294,12 @@ def ensure_pretrained_nf(
     The stand-in for the paper's ImageNet-pretrained N_f (Sec. 4.1): ``cfg_path`` (the toy
     frame detector, or with :data:`SEG_NF_PRETRAIN_CONFIG` the toy frame segmentor on
     ``data_root`` = the toy seg set) is trained with its own fixed seed; its backbone
-    (``PSLAResNet``: N_l, the rest of N_f and the feature conv) is saved as
-    ``{cache_dir}/nf_<fingerprint>.pth`` (keys ``backbone.*``, mmengine checkpoint
-    format). The heads (RPN and RoI head, or the ASPP head) are dropped:
-    like ImageNet weights, the file carries the feature network only, and every method and
-    every seed starts from this one file. A file with the same fingerprint
+    (``PSLAResNet``: N_l, the rest of N_f and the feature conv) and its heads are saved as
+    ``{cache_dir}/nf_<fingerprint>.pth`` (keys ``backbone.*``, ``rpn_head.*`` /
+    ``roi_head.*`` or ``decode_head.*``; mmengine checkpoint format). The paper's recipe
+    reads the backbone only (:func:`apply_pretrained_nf`: like ImageNet weights, heads start
+    from their own initialisation); :func:`apply_pretrained_heads` reads the heads too.
+    Every method and every seed starts from this one file. A file with the same fingerprint
     (:func:`nf_fingerprint`) is reused as is.
 
     Returns:
@@ -321,11 +322,7 @@ def ensure_pretrained_nf(
     runner.register_hook(ProgressHook('pretrain N_f', progress_interval))
     start = time.perf_counter()
     runner.train()
-    state = {
-        k: v.detach().clone()
-        for k, v in runner.model.state_dict().items()
-        if k.startswith('backbone.')
-    }
+    state = {k: v.detach().clone() for k, v in runner.model.state_dict().items()}
     os.makedirs(cache_dir, exist_ok=True)
     meta = dict(
         config=cfg_path,
@@ -343,12 +340,19 @@ def ensure_pretrained_nf(
 
 def add_recipe_arguments(parser) -> None:
     """The tools' options for the training recipe and progress: ``--pretrained``,
-    ``--pretrain-iters``, ``--log-interval`` (checked by :func:`check_recipe_arguments`)."""
+    ``--pretrained-heads``, ``--pretrain-iters``, ``--log-interval`` (checked by
+    :func:`check_recipe_arguments`)."""
     parser.add_argument(
         '--pretrained',
         default='auto',
         help="N_f initialisation: 'auto' (pretrained once on the toy train split, cached in "
         f"{NF_CACHE_DIR}), 'none' (from scratch) or an N_f checkpoint (keys backbone.*)",
+    )
+    parser.add_argument(
+        '--pretrained-heads',
+        action='store_true',
+        help='also initialise the heads (RPN + RoI head, or the decode head) of every method '
+        'from the pretrained frame model (default: N_f only, as in the paper)',
     )
     parser.add_argument(
         '--pretrain-iters',
@@ -426,6 +430,11 @@ def check_recipe_arguments(args) -> None:
         raise SystemExit(f'--log-interval: expected >= 1, got {args.log_interval}')
     if args.pretrain_iters is not None and args.pretrain_iters < 1:
         raise SystemExit(f'--pretrain-iters: expected >= 1, got {args.pretrain_iters}')
+    if args.pretrained_heads and args.pretrained == 'none':
+        raise SystemExit(
+            '--pretrained-heads reads the heads of the pretrained frame model; it needs '
+            "--pretrained auto or a frame-model checkpoint, not 'none'"
+        )
     if args.pretrained not in ('auto', 'none') and not osp.isfile(args.pretrained):
         raise SystemExit(
             f"--pretrained: no such file {args.pretrained} (give 'auto', 'none' or an N_f "
@@ -551,6 +560,71 @@ def apply_pretrained_nf(cfg, checkpoint: str) -> int:
     return len(found)
 
 
+#: The heads of a frame model (detector or segmentor) that :func:`apply_pretrained_heads`
+#: initialises from the pretrained frame model, each from the checkpoint keys ``<name>.*``.
+HEAD_KEYS = ('rpn_head', 'roi_head', 'decode_head', 'auxiliary_head')
+
+
+def _frame_models(node):
+    """Every (nested) model config dict that has a ``backbone``: the model itself, or the
+    per-frame detector that DFF / FGFA / SELSA wrap (``model.detector``)."""
+    if isinstance(node, dict):
+        if isinstance(node.get('backbone'), dict):
+            yield node
+        for value in node.values():
+            yield from _frame_models(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _frame_models(value)
+
+
+def apply_pretrained_heads(cfg, checkpoint: str) -> List[str]:
+    """Initialise the heads of every frame model in ``cfg.model`` from ``checkpoint``.
+
+    The toy recipe's option beyond the paper's (``--pretrained-heads``): besides N_f
+    (:func:`apply_pretrained_nf`), each head in :data:`HEAD_KEYS` that the model has
+    (RPN + RoI head, or the decode head) gets mmengine's ``Pretrained`` initialiser with
+    ``prefix='<head>.'``, so every method starts from the whole pretrained frame model
+    (:func:`ensure_pretrained_nf`'s file, or any frame-model checkpoint with the same
+    heads). Heads whose shapes differ (e.g. SELSA's aggregating RoI head) are loaded where
+    the shapes match; mmengine logs the others.
+
+    Returns:
+        list[str]: The heads set, e.g. ``['rpn_head', 'roi_head']``.
+
+    Raises:
+        ValueError: ``checkpoint`` has no weights for a head the model has (an N_f-only
+            file: pretrain again, or give a whole frame-model checkpoint).
+    """
+    import torch
+
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'pretrained frame-model checkpoint not found: {checkpoint}')
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    keys = list(state.get('state_dict', state))
+    done = []
+    for model in _frame_models(cfg.model):
+        for head in HEAD_KEYS:
+            if not isinstance(model.get(head), dict):
+                continue
+            prefix = f'{head}.'
+            if not any(k.startswith(prefix) for k in keys):
+                raise ValueError(
+                    f'{checkpoint} has no {prefix}* weights for the {head} of model type '
+                    f'{model.get("type")}: it holds an N_f only; delete it so that '
+                    '--pretrained auto trains the frame model again, or give a whole '
+                    'frame-model checkpoint'
+                )
+            model[head]['init_cfg'] = dict(type='Pretrained', checkpoint=checkpoint, prefix=prefix)
+            done.append(head)
+    if not done:
+        raise ValueError(
+            f'apply_pretrained_heads: no head among {HEAD_KEYS} in model type '
+            f'{cfg.model.get("type")}'
+        )
+    return done
+
+
 #: Training iterations of every method on top of the pretrained N_f (the configs' 1500 are
 #: the from-scratch schedule); the LR steps down at 75 % (:func:`build_cfg`).
 FINETUNE_ITERS = 600
@@ -579,12 +653,18 @@ PRETRAINED_KEY_FRAME_LOSS_WEIGHT = 1.0
 
 
 def apply_toy_recipe(
-    cfg, nf_checkpoint: str, key_frame_loss_weight: float = PRETRAINED_KEY_FRAME_LOSS_WEIGHT
+    cfg,
+    nf_checkpoint: str,
+    key_frame_loss_weight: float = PRETRAINED_KEY_FRAME_LOSS_WEIGHT,
+    heads: bool = False,
 ):
     """The toy training recipe: N_f from ``nf_checkpoint`` (:func:`apply_pretrained_nf`, the
-    paper's pretrained N_f) and, for PSLA models (configs with a ``key_frame_loss_weight``),
-    that weight (default :data:`PRETRAINED_KEY_FRAME_LOSS_WEIGHT`, measured)."""
+    paper's pretrained N_f), with ``heads`` the heads too (:func:`apply_pretrained_heads`),
+    and, for PSLA models (configs with a ``key_frame_loss_weight``), that weight (default
+    :data:`PRETRAINED_KEY_FRAME_LOSS_WEIGHT`, measured)."""
     apply_pretrained_nf(cfg, nf_checkpoint)
+    if heads:
+        apply_pretrained_heads(cfg, nf_checkpoint)
     if 'key_frame_loss_weight' in cfg.model:
         cfg.model.key_frame_loss_weight = key_frame_loss_weight
     return cfg

@@ -11,6 +11,7 @@ from mmpsla.apis import experiment
 from mmpsla.apis.experiment import (
     ProgressHook,
     StageTimes,
+    apply_pretrained_heads,
     apply_pretrained_nf,
     apply_toy_recipe,
     build_cfg,
@@ -145,6 +146,48 @@ def test_pretrained_nf_is_loaded_into_every_method(config, tiny_toy_root, tmp_pa
         assert torch.equal(got[key], value), key
     rpn = [k for k in got if k.startswith('rpn_head') and k.endswith('weight')][0]
     assert not torch.equal(got[rpn], source.state_dict()[rpn])
+
+
+@pytest.mark.parametrize(
+    'config',
+    [
+        'configs/toy/psla_c_toy.py',
+        'configs/toy/frame_baseline_toy.py',
+        'configs/toy/dff_toy.py',  # heads configured under model.detector
+    ],
+)
+def test_pretrained_heads_are_loaded_into_every_method(config, tiny_toy_root, tmp_path):
+    """With ``heads=True`` (``--pretrained-heads``) the RPN and the RoI head come from the
+    frame model too, unchanged, besides N_f; an N_f-only file is refused by name."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    init_default_scope('mmdet')
+    root = str(tiny_toy_root)
+    source_cfg = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, str(tmp_path), 1)
+    torch.manual_seed(321)
+    source = MODELS.build(source_cfg.model)
+    source.init_weights()
+    want = source.state_dict()
+    ckpt = str(tmp_path / 'frame_detector.pth')
+    torch.save({'state_dict': want, 'meta': {}}, ckpt)
+
+    cfg = build_cfg(config, root, str(tmp_path / 'run'), 1)
+    apply_toy_recipe(cfg, ckpt, heads=True)
+    runner = Runner.from_cfg(cfg)
+    runner._init_model_weights()
+    got = runner.model.state_dict()
+    heads = [k for k in want if k.startswith(('rpn_head.', 'roi_head.'))]
+    assert len(heads) >= 8
+    for key in heads + [k for k in want if k.startswith('backbone.')]:
+        assert torch.equal(got[key], want[key]), key
+
+    nf_only = str(tmp_path / 'nf_only.pth')
+    backbone = {k: v for k, v in want.items() if k.startswith('backbone.')}
+    torch.save({'state_dict': backbone}, nf_only)
+    with pytest.raises(ValueError, match=r'has no rpn_head\.\* weights .*N_f only'):
+        apply_pretrained_heads(build_cfg(config, root, str(tmp_path / 'r2'), 1), nf_only)
 
 
 def test_apply_pretrained_nf_bad_input(tiny_toy_root, tmp_path):

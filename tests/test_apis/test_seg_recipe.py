@@ -130,6 +130,16 @@ def test_pretrained_nf_lands_in_every_seg_model(config, tiny_seg_root, tmp_path)
             assert torch.allclose(model.backbone.forward_low(img), source.backbone.forward_low(img))
             assert torch.allclose(model.backbone(img), source.backbone(img))
 
+    cfg = build_cfg(config, root, str(tmp_path / 'heads'), 1)  # --pretrained-heads
+    apply_toy_recipe(cfg, ckpt, key_frame_loss_weight=0.0, heads=True)
+    runner = Runner.from_cfg(cfg)
+    runner._init_model_weights()
+    got = runner.model.state_dict()
+    heads = [k for k in source.state_dict() if k.startswith('decode_head.')]
+    assert len(heads) >= 4
+    for key in heads + list(want):
+        assert torch.equal(got[key], source.state_dict()[key]), key
+
 
 def test_demo_seg_bad_arguments(tmp_path):
     args = demo_seg.parse_args(['--seeds', '3', '--first-seed', '1', '--pretrained', 'none'])
@@ -142,6 +152,7 @@ def test_demo_seg_bad_arguments(tmp_path):
         (['--pretrained', str(tmp_path / 'nf.pth')], "--pretrained: no such file .*'auto'"),
         (['--log-interval', '0'], '--log-interval'),
         (['--pretrain-iters', '0'], '--pretrain-iters'),
+        (['--pretrained', 'none', '--pretrained-heads'], "--pretrained-heads .* not 'none'"),
         (['--methods', 'dff', 'dff'], '--methods: a method is named twice'),
         (['--checkpoints', 'rfcn=x.pth'], 'METHOD=VALUE'),
         (['--checkpoints', f'dff={tmp_path / "no.pth"}'], 'dff: no such file'),

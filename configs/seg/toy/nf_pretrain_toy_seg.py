@@ -4,11 +4,12 @@
 # detection. The toy frame-baseline segmentor (frame_baseline_toy_seg.py: the tiny ResNet
 # N_f + feature conv + ASPP head) is trained on the toy seg train split's annotated frames
 # with a seed of its own; mmpsla.apis.experiment.ensure_pretrained_nf(data_root,
-# cfg_path=SEG_NF_PRETRAIN_CONFIG) keeps only its backbone (N_f, keys backbone.*) in
-# work_dirs/pretrained_nf/nf_<fingerprint>.pth, and tools/demo_seg.py loads that one file
-# into PSLA / the frame baseline / DFF, every seed (model.backbone.init_cfg =
-# dict(type='Pretrained', checkpoint=..., prefix='backbone.')); the ASPP head, RFU, DenseFT
-# and FlowNet start fresh. The validation split is never seen.
+# cfg_path=SEG_NF_PRETRAIN_CONFIG) saves it in work_dirs/pretrained_nf/nf_<fingerprint>.pth,
+# and tools/demo_seg.py loads its backbone (N_f, keys backbone.*) from that one file into
+# PSLA / the frame baseline / DFF, every seed (model.backbone.init_cfg =
+# dict(type='Pretrained', checkpoint=..., prefix='backbone.')); the ASPP head (unless
+# --pretrained-heads), RFU, DenseFT and FlowNet start fresh. The validation split is never
+# seen.
 # By hand:
 #   python tools/train.py configs/seg/toy/nf_pretrain_toy_seg.py --work-dir work_dirs/nf_seg
 #   then any toy seg config with --cfg-options model.backbone.init_cfg.type=Pretrained
