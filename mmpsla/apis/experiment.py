@@ -315,7 +315,7 @@ def ensure_pretrained_nf(
         return path
     print(
         f'    pretrained N_f: training the frame model {cfg.train_cfg.max_iters} iterations '
-        f'({cfg_path}); kept: the backbone',
+        f'({cfg_path}); kept: the whole frame model (N_f, and the heads for --pretrained-heads)',
         flush=True,
     )
     runner = Runner.from_cfg(cfg)
