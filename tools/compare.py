@@ -97,7 +97,7 @@ def parse_args(argv=None):
         'scratch)',
     )
     parser.add_argument('--warmup', type=int, default=10, help='untimed leading test frames')
-    add_recipe_arguments(parser)
+    add_recipe_arguments(parser, heads_default=True)
     parser.add_argument(
         '--quick',
         action='store_true',

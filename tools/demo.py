@@ -60,7 +60,7 @@ def parse_args(argv=None):
     parser.add_argument('--quick', action='store_true', help='tiny smoke run (tests, CI)')
     parser.add_argument('--score-thr', type=float, default=0.5, help='GIF drawing threshold')
     parser.add_argument('--minutes', type=float, default=15.0, help='wall-time budget')
-    add_recipe_arguments(parser)
+    add_recipe_arguments(parser, heads_default=True)
     args = parser.parse_args(argv)
     check_recipe_arguments(args)
     return args

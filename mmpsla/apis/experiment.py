@@ -10,6 +10,7 @@
 * :class:`TimeBudget`, which shortens a schedule to fit a wall-time budget.
 """
 
+import argparse
 import hashlib
 import json
 import os
@@ -338,22 +339,37 @@ def ensure_pretrained_nf(
     return path
 
 
-def add_recipe_arguments(parser) -> None:
+def add_recipe_arguments(parser, heads_default: bool = False) -> None:
     """The tools' options for the training recipe and progress: ``--pretrained``,
-    ``--pretrained-heads``, ``--pretrain-iters``, ``--log-interval`` (checked by
-    :func:`check_recipe_arguments`)."""
+    ``--[no-]pretrained-heads``, ``--pretrain-iters``, ``--log-interval`` (checked by
+    :func:`check_recipe_arguments`).
+
+    Args:
+        heads_default: whether the heads start from the pretrained frame model when
+            ``--pretrained auto`` and neither ``--pretrained-heads`` nor
+            ``--no-pretrained-heads`` is given (detection tools: True, measured; see the
+            README's "Toy demo").
+    """
     parser.add_argument(
         '--pretrained',
         default='auto',
         help="N_f initialisation: 'auto' (pretrained once on the toy train split, cached in "
-        f"{NF_CACHE_DIR}), 'none' (from scratch) or an N_f checkpoint (keys backbone.*)",
+        f"{NF_CACHE_DIR}), 'none' (from scratch) or a checkpoint (keys backbone.*, and the "
+        'heads for --pretrained-heads)',
+    )
+    default = (
+        "default with --pretrained auto: on (the toy recipe's)"
+        if heads_default
+        else 'default: off (N_f only, as in the paper)'
     )
     parser.add_argument(
         '--pretrained-heads',
-        action='store_true',
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help='also initialise the heads (RPN + RoI head, or the decode head) of every method '
-        'from the pretrained frame model (default: N_f only, as in the paper)',
+        f'from the pretrained frame model ({default})',
     )
+    parser.set_defaults(pretrained_heads_default=heads_default)
     parser.add_argument(
         '--pretrain-iters',
         type=int,
@@ -430,6 +446,9 @@ def check_recipe_arguments(args) -> None:
         raise SystemExit(f'--log-interval: expected >= 1, got {args.log_interval}')
     if args.pretrain_iters is not None and args.pretrain_iters < 1:
         raise SystemExit(f'--pretrain-iters: expected >= 1, got {args.pretrain_iters}')
+    if args.pretrained_heads is None:  # not given: the tool's default, with 'auto' only
+        default = getattr(args, 'pretrained_heads_default', False)
+        args.pretrained_heads = bool(default and args.pretrained == 'auto')
     if args.pretrained_heads and args.pretrained == 'none':
         raise SystemExit(
             '--pretrained-heads reads the heads of the pretrained frame model; it needs '

@@ -145,6 +145,9 @@ def test_demo_seg_bad_arguments(tmp_path):
     args = demo_seg.parse_args(['--seeds', '3', '--first-seed', '1', '--pretrained', 'none'])
     assert args.seeds == 3 and args.first_seed == 1 and args.methods == ['psla_c', 'frame_baseline']
     assert args.key_frame_loss_weight == demo_seg.SEG_KEY_FRAME_LOSS_WEIGHT
+    # segmentation keeps the measured N_f-only recipe unless the heads are asked for
+    assert demo_seg.parse_args([]).pretrained_heads is False
+    assert demo_seg.parse_args(['--pretrained-heads']).pretrained_heads is True
     bad = [
         (['--seeds', '0'], '--seeds: expected a number of seeds >= 1'),
         (['--iters', '0'], '--iters: expected >= 1'),

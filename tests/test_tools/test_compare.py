@@ -49,6 +49,20 @@ def test_parse_args_checks_seed_study_options(tmp_path):
         compare.parse_args(['--log-interval', '0'])
 
 
+def test_pretrained_heads_default_follows_the_pretrained_option(tmp_path):
+    """Detection tools start the heads from the frame model with --pretrained auto (the
+    measured toy recipe); never with 'none' or a user's N_f file unless asked."""
+    assert compare.parse_args([]).pretrained_heads is True
+    assert compare.parse_args(['--no-pretrained-heads']).pretrained_heads is False
+    assert compare.parse_args(['--pretrained', 'none']).pretrained_heads is False
+    nf = tmp_path / 'nf.pth'
+    nf.write_bytes(b'')
+    assert compare.parse_args(['--pretrained', str(nf)]).pretrained_heads is False
+    assert compare.parse_args(['--pretrained', str(nf), '--pretrained-heads']).pretrained_heads
+    with pytest.raises(SystemExit, match="--pretrained-heads .* not 'none'"):
+        compare.parse_args(['--pretrained', 'none', '--pretrained-heads'])
+
+
 def _rows(seed, base_deg, psla_deg):
     common = dict(mAP=0.4, mAP_slow=0.4, mAP_medium=0.4, mAP_fast=0.4, seed=seed)
     return [

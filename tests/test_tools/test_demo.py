@@ -25,6 +25,7 @@ def test_quick_demo(tool, tiny_toy_root, tmp_path, capsys):
     # both methods start from the one pretrained N_f; the table ends with the stage times
     saved = json.loads((tmp_path / 'results.json').read_text())
     assert saved['pretrained'].startswith(str(tmp_path / 'pretrained_nf' / 'nf_'))
+    assert 'heads too' in out  # the default recipe: the whole frame model, heads included
     assert set(saved['stage_s']) == {
         'toy data',
         'pretrain N_f (stand-in for ImageNet weights; cached)',
