@@ -543,16 +543,21 @@ def write_seed_study(work_dir: str, text: str, rows_by_seed: dict, summary: dict
     write_results(work_dir, 'seeds', text, dict(seeds=seeds, summary=summary, **meta))
 
 
-def _backbones(node):
-    """Every ``PSLAResNet`` config dict inside a (nested) model config."""
+def _config_dicts(node, match):
+    """Every (nested) config dict inside ``node`` for which ``match(dict)`` holds."""
     if isinstance(node, dict):
-        if node.get('type') == 'PSLAResNet':
+        if match(node):
             yield node
         for value in node.values():
-            yield from _backbones(value)
+            yield from _config_dicts(value, match)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            yield from _backbones(value)
+            yield from _config_dicts(value, match)
+
+
+def _backbones(node):
+    """Every ``PSLAResNet`` config dict inside a (nested) model config."""
+    return _config_dicts(node, lambda d: d.get('type') == 'PSLAResNet')
 
 
 def apply_pretrained_nf(cfg, checkpoint: str) -> int:
@@ -587,14 +592,7 @@ HEAD_KEYS = ('rpn_head', 'roi_head', 'decode_head', 'auxiliary_head')
 def _frame_models(node):
     """Every (nested) model config dict that has a ``backbone``: the model itself, or the
     per-frame detector that DFF / FGFA / SELSA wrap (``model.detector``)."""
-    if isinstance(node, dict):
-        if isinstance(node.get('backbone'), dict):
-            yield node
-        for value in node.values():
-            yield from _frame_models(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _frame_models(value)
+    return _config_dicts(node, lambda d: isinstance(d.get('backbone'), dict))
 
 
 def apply_pretrained_heads(cfg, checkpoint: str) -> List[str]:

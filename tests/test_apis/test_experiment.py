@@ -107,77 +107,70 @@ def test_build_cfg_moves_the_lr_step_and_sets_the_seed(tiny_toy_root):
     assert cfg.train_cfg.max_iters == 600 and cfg.default_hooks.checkpoint.interval == 600
 
 
-@pytest.mark.parametrize(
-    'config',
-    [
-        'configs/toy/psla_c_toy.py',
-        'configs/toy/frame_baseline_toy.py',
-        'configs/toy/dff_toy.py',  # backbone configured under model.detector
-    ],
-)
-def test_pretrained_nf_is_loaded_into_every_method(config, tiny_toy_root, tmp_path):
-    """A frame-detector checkpoint's backbone lands, unchanged, in the method's N_f when the
-    Runner initialises the model; nothing else is taken from it."""
+#: One config per way a frame model sits in a method (DFF: under model.detector).
+RECIPE_CONFIGS = [
+    'configs/toy/psla_c_toy.py',
+    'configs/toy/frame_baseline_toy.py',
+    'configs/toy/dff_toy.py',
+]
+
+
+def _saved_frame_model(root: str, tmp_path, seed: int):
+    """A randomly initialised toy frame detector (the N_f pretraining config), saved as a
+    checkpoint: (its state dict, the checkpoint path)."""
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
 
     init_default_scope('mmdet')
-    root = str(tiny_toy_root)
     source_cfg = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, str(tmp_path), 1)
-    torch.manual_seed(123)
+    torch.manual_seed(seed)
     source = MODELS.build(source_cfg.model)
     source.init_weights()
     ckpt = str(tmp_path / 'frame_detector.pth')
     torch.save({'state_dict': source.state_dict(), 'meta': {}}, ckpt)
+    return source.state_dict(), ckpt
 
+
+def _initialised_state(cfg) -> dict:
+    """The model's state dict after the Runner's weight initialisation (what train() does
+    first)."""
+    from mmengine.runner import Runner
+
+    runner = Runner.from_cfg(cfg)
+    runner._init_model_weights()
+    return runner.model.state_dict()
+
+
+@pytest.mark.parametrize('config', RECIPE_CONFIGS)
+def test_pretrained_nf_is_loaded_into_every_method(config, tiny_toy_root, tmp_path):
+    """A frame-detector checkpoint's backbone lands, unchanged, in the method's N_f when the
+    Runner initialises the model; nothing else is taken from it."""
+    root = str(tiny_toy_root)
+    source, ckpt = _saved_frame_model(root, tmp_path, 123)
     cfg = build_cfg(config, root, str(tmp_path / 'run'), 1)
     assert apply_toy_recipe(cfg, ckpt) is cfg
     if 'key_frame_loss_weight' in cfg.model:
         assert cfg.model.key_frame_loss_weight == experiment.PRETRAINED_KEY_FRAME_LOSS_WEIGHT
         custom = apply_toy_recipe(cfg, ckpt, key_frame_loss_weight=0.0)  # the paper's loss
         assert custom.model.key_frame_loss_weight == 0.0
-    runner = Runner.from_cfg(cfg)
-    runner._init_model_weights()  # what runner.train() does first
-    got = runner.model.state_dict()
-    want = {k: v for k, v in source.state_dict().items() if k.startswith('backbone.')}
+    got = _initialised_state(cfg)
+    want = {k: v for k, v in source.items() if k.startswith('backbone.')}
     assert len(want) > 50
     for key, value in want.items():
         assert torch.equal(got[key], value), key
     rpn = [k for k in got if k.startswith('rpn_head') and k.endswith('weight')][0]
-    assert not torch.equal(got[rpn], source.state_dict()[rpn])
+    assert not torch.equal(got[rpn], source[rpn])
 
 
-@pytest.mark.parametrize(
-    'config',
-    [
-        'configs/toy/psla_c_toy.py',
-        'configs/toy/frame_baseline_toy.py',
-        'configs/toy/dff_toy.py',  # heads configured under model.detector
-    ],
-)
+@pytest.mark.parametrize('config', RECIPE_CONFIGS)
 def test_pretrained_heads_are_loaded_into_every_method(config, tiny_toy_root, tmp_path):
     """With ``heads=True`` (``--pretrained-heads``) the RPN and the RoI head come from the
     frame model too, unchanged, besides N_f; an N_f-only file is refused by name."""
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
-
-    init_default_scope('mmdet')
     root = str(tiny_toy_root)
-    source_cfg = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, str(tmp_path), 1)
-    torch.manual_seed(321)
-    source = MODELS.build(source_cfg.model)
-    source.init_weights()
-    want = source.state_dict()
-    ckpt = str(tmp_path / 'frame_detector.pth')
-    torch.save({'state_dict': want, 'meta': {}}, ckpt)
-
+    want, ckpt = _saved_frame_model(root, tmp_path, 321)
     cfg = build_cfg(config, root, str(tmp_path / 'run'), 1)
     apply_toy_recipe(cfg, ckpt, heads=True)
-    runner = Runner.from_cfg(cfg)
-    runner._init_model_weights()
-    got = runner.model.state_dict()
+    got = _initialised_state(cfg)
     heads = [k for k in want if k.startswith(('rpn_head.', 'roi_head.'))]
     assert len(heads) >= 8
     for key in heads + [k for k in want if k.startswith('backbone.')]:
