@@ -91,15 +91,12 @@ def time_method(config: str, frames, warmup: int) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    import logging
-
     import numpy as np
     import torch
     from mmengine.logging import MMLogger
 
     # no per-weight init report: init_weights logs to the current MMLogger
     MMLogger.get_instance('bench_e2e', log_level='WARNING')
-    logging.getLogger('mmengine').setLevel(logging.WARNING)
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -56,12 +56,13 @@ def write_toy_config():
     return _write_toy_config
 
 
-def load_tool(name: str):
-    """Import ``tools/<name>.py`` as a module (``tools/test.py`` would shadow stdlib ``test``)."""
+def load_tool(name: str, folder: str = 'tools'):
+    """Import ``<folder>/<name>.py`` (``tools`` or ``benchmarks``) as a module
+    (``tools/test.py`` would shadow stdlib ``test``)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        f'mmpsla_tool_{name}', REPO / 'tools' / f'{name}.py'
+        f'mmpsla_{folder}_{name}', REPO / folder / f'{name}.py'
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

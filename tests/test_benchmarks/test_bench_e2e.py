@@ -1,21 +1,14 @@
 """benchmarks/bench_e2e.py on three small frames: it runs the real configs through
 ``inference_vid`` and classifies key / non-key steps by whether N_f ran."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / 'benchmarks' / 'bench_e2e.py'
-
 
 @pytest.mark.slow
-def test_bench_e2e_classifies_key_and_non_key_steps(capsys):
-    spec = importlib.util.spec_from_file_location('mmpsla_bench_e2e', SCRIPT)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    stats = bench.main(
+def test_bench_e2e_classifies_key_and_non_key_steps(tool, capsys):
+    stats = tool('bench_e2e', folder='benchmarks').main(
         ['--frames', '3', '--warmup', '0', '--size', '64', '96', '--threads', '1']
         + ['--methods', 'PSLA (c)', 'frame baseline']
     )
