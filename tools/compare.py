@@ -35,6 +35,7 @@ import os
 import os.path as osp
 import sys
 import time
+from contextlib import nullcontext
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
@@ -110,10 +111,22 @@ def parse_args(argv=None):
     return args
 
 
-def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = None):
+def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = None, times=None):
     """The method's config, pointed at ``data_root`` and its own work dir, with ``seed``
-    and, when ``nf`` is given, its N_f initialised from that checkpoint."""
-    from mmpsla.apis.experiment import apply_toy_recipe, build_cfg, default_iters
+    and, when ``nf`` is given, its N_f initialised from that checkpoint (with
+    ``--pretrained-heads``, N_f and heads from the frame model of the method's head type:
+    :func:`~mmpsla.apis.experiment.ensure_pretrained_heads`).
+
+    Returns:
+        tuple: ``(cfg, cfg_path, frame_checkpoint)``; the last is the checkpoint the heads
+        start from, or None.
+    """
+    from mmpsla.apis.experiment import (
+        apply_toy_recipe,
+        build_cfg,
+        default_iters,
+        ensure_pretrained_heads,
+    )
 
     cfg_path = args.configs.get(name, METHODS[name][1])
     work_dir = (
@@ -132,15 +145,27 @@ def build_method_cfg(name: str, args, data_root: str, seed: int = 0, nf: str = N
         cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
         if iters is not None:
             cfg.train_cfg.max_iters = iters
+    frame = None
     if name in args.checkpoints:
         cfg.load_from = args.checkpoints[name]
     elif nf is not None:
         weight = args.key_frame_loss_weight
         kwargs = {} if weight is None else {'key_frame_loss_weight': weight}
-        apply_toy_recipe(cfg, nf, heads=args.pretrained_heads, **kwargs)
+        heads_cfg = cfg.get('pretrained_heads_config', None)
+        if args.pretrained_heads:
+            stage = (
+                times(f'pretrain heads ({heads_cfg}; cached)')
+                if times and heads_cfg
+                else nullcontext()
+            )
+            with stage:
+                frame = ensure_pretrained_heads(
+                    cfg, nf, data_root, args.log_interval, iters=4 if args.quick else None
+                )
+        apply_toy_recipe(cfg, frame or nf, heads=args.pretrained_heads, **kwargs)
     # no validation while training: the test set is evaluated once, afterwards
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    return cfg, cfg_path
+    return cfg, cfg_path, frame
 
 
 def run_method(name: str, args, data_root: str, seed: int, nf, times):
@@ -148,11 +173,19 @@ def run_method(name: str, args, data_root: str, seed: int, nf, times):
     from mmengine.runner import Runner
 
     from mmpsla.apis import count_parameters
-    from mmpsla.apis.experiment import ProgressHook, checkpoint_iter, train_and_test
+    from mmpsla.apis.experiment import (
+        HEAD_KEYS,
+        ProgressHook,
+        check_pretrained_heads,
+        checkpoint_iter,
+        train_and_test,
+    )
 
-    cfg, cfg_path = build_method_cfg(name, args, data_root, seed, nf)
+    cfg, cfg_path, frame = build_method_cfg(name, args, data_root, seed, nf, times)
     label = METHODS[name][0] + (f' seed {seed}' if args.seeds > 1 else '')
     runner = Runner.from_cfg(cfg)
+    if frame is not None:
+        check_pretrained_heads(runner.model, frame, list(HEAD_KEYS))
     runner.register_hook(ProgressHook(label, args.log_interval))
     if name in args.checkpoints:
         print(f'==> {label}: testing {args.checkpoints[name]} ({cfg_path})', flush=True)
@@ -169,7 +202,7 @@ def run_method(name: str, args, data_root: str, seed: int, nf, times):
         else cfg.train_cfg.max_iters,
         train_s=train_s,
         checkpoint=args.checkpoints.get(name),
-        pretrained=None if name in args.checkpoints else nf,
+        pretrained=None if name in args.checkpoints else (frame or nf),
     )
     print(f'    {label}: mAP@50 {100 * row["mAP"]:.1f}', flush=True)
     return row, runner

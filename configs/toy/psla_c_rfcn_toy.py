@@ -32,3 +32,7 @@ model = dict(
         ),
     )
 )
+# The tools' --pretrained-heads recipe: N_f and heads from the toy R-FCN frame detector,
+# trained as a second stage on the pretrained N_f (mmpsla.apis.experiment.ensure_pretrained_heads),
+# since the first stage's RoI head is a Faster R-CNN head whose weights this head cannot read.
+pretrained_heads_config = 'configs/toy/frame_baseline_rfcn_toy.py'

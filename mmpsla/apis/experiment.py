@@ -194,8 +194,9 @@ class StageTimes:
         try:
             yield
         finally:
-            self.seconds[name] = time.perf_counter() - start
-            print(f'    {name}: {format_duration(self.seconds[name])}', flush=True)
+            elapsed = time.perf_counter() - start
+            self.seconds[name] = self.seconds.get(name, 0.0) + elapsed  # a repeated stage sums
+            print(f'    {name}: {format_duration(elapsed)}', flush=True)
 
     def table(self) -> str:
         lines = ['| stage | wall time |', '|---|---|']
@@ -289,6 +290,7 @@ def ensure_pretrained_nf(
     iters: Optional[int] = None,
     cfg_path: str = NF_PRETRAIN_CONFIG,
     progress_interval: int = 100,
+    init_from: Optional[str] = None,
 ) -> str:
     """The pretrained N_f for ``data_root``'s train split: trained once, then reused.
 
@@ -303,6 +305,10 @@ def ensure_pretrained_nf(
     Every method and every seed starts from this one file. A file with the same fingerprint
     (:func:`nf_fingerprint`) is reused as is.
 
+    ``init_from`` (a second stage, :func:`ensure_pretrained_heads`): the frame model starts
+    from that checkpoint (mmengine ``load_from``: every weight whose name and shape match;
+    its file name enters the fingerprint).
+
     Returns:
         str: Path of the N_f checkpoint.
     """
@@ -310,13 +316,22 @@ def ensure_pretrained_nf(
     from mmengine.runner import Runner
 
     cfg = build_cfg(cfg_path, data_root, osp.join(cache_dir, 'run'), iters)
-    path = osp.join(cache_dir, f'nf_{nf_fingerprint(cfg, data_root)}.pth')
+    fingerprint = nf_fingerprint(cfg, data_root)
+    if init_from is not None:
+        if not osp.isfile(init_from):
+            raise FileNotFoundError(f'init_from: no such checkpoint {init_from}')
+        cfg.load_from = init_from
+        fingerprint = hashlib.sha256(
+            f'{fingerprint} {osp.basename(init_from)}'.encode()
+        ).hexdigest()[:12]
+    path = osp.join(cache_dir, f'nf_{fingerprint}.pth')
     if osp.isfile(path):
         print(f'    pretrained N_f: reusing {path}', flush=True)
         return path
+    start_from = f', starting from {init_from}' if init_from else ''
     print(
         f'    pretrained N_f: training the frame model {cfg.train_cfg.max_iters} iterations '
-        f'({cfg_path}); kept: the whole frame model (N_f, and the heads for --pretrained-heads)',
+        f'({cfg_path}{start_from}); kept: the whole frame model (N_f, and the heads for --pretrained-heads)',
         flush=True,
     )
     runner = Runner.from_cfg(cfg)
@@ -329,6 +344,7 @@ def ensure_pretrained_nf(
         config=cfg_path,
         iters=cfg.train_cfg.max_iters,
         seed=cfg.randomness.seed,
+        init_from=init_from,
         train_s=time.perf_counter() - start,
         torch_threads=torch.get_num_threads(),
     )
@@ -640,6 +656,72 @@ def apply_pretrained_heads(cfg, checkpoint: str) -> List[str]:
             f'{cfg.model.get("type")}'
         )
     return done
+
+
+def ensure_pretrained_heads(
+    cfg,
+    nf_checkpoint: str,
+    data_root: str,
+    progress_interval: int = 100,
+    iters: Optional[int] = None,
+) -> str:
+    """The frame-model checkpoint a method starts from under ``--pretrained-heads``.
+
+    ``nf_checkpoint`` (the first stage, :func:`ensure_pretrained_nf`: the toy frame detector,
+    RPN + Faster R-CNN RoI head) unless the method's config names another frame detector in
+    ``pretrained_heads_config`` (the R-FCN configs: ``configs/toy/frame_baseline_rfcn_toy.py``),
+    whose heads differ. That detector is then trained as a second stage on top of the first
+    (its N_f and RPN start from ``nf_checkpoint``, its own RoI head from its initialisation;
+    ``iters`` iterations, by default :data:`FINETUNE_ITERS`, the methods' schedule), cached next to
+    ``nf_checkpoint`` and reused, so the method reads backbone and heads of its own type.
+    """
+    frame_cfg = cfg.get('pretrained_heads_config', None)
+    if not frame_cfg:
+        return nf_checkpoint
+    return ensure_pretrained_nf(
+        data_root,
+        cache_dir=osp.dirname(nf_checkpoint) or '.',
+        iters=iters or FINETUNE_ITERS,
+        cfg_path=frame_cfg,
+        progress_interval=progress_interval,
+        init_from=nf_checkpoint,
+    )
+
+
+def check_pretrained_heads(model, checkpoint: str, heads: List[str]) -> None:
+    """Fail when a head that ``--pretrained-heads`` initialises from ``checkpoint`` would
+    find none of its weights there (mmengine's ``Pretrained`` initialiser loads matching
+    names and shapes only, so a head of another type would silently keep its random
+    initialisation: e.g. an R-FCN RoI head from the Faster R-CNN frame detector).
+
+    Args:
+        model (nn.Module): The built model (its frame model's heads are named ``<head>``
+            or ``detector.<head>`` in its state dict).
+        checkpoint (str): The frame-model checkpoint.
+        heads (list[str]): Heads set by :func:`apply_pretrained_heads`.
+
+    Raises:
+        ValueError: naming the head, the checkpoint and the fix.
+    """
+    import torch
+
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    saved = {k: tuple(v.shape) for k, v in state.get('state_dict', state).items()}
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    for head in dict.fromkeys(heads):
+        names = {
+            k.split(f'{head}.', 1)[1]: shape
+            for k, shape in own.items()
+            if k.startswith(f'{head}.') or f'.{head}.' in k
+        }
+        found = sum(saved.get(f'{head}.{name}') == shape for name, shape in names.items())
+        if names and not found:
+            raise ValueError(
+                f'--pretrained-heads: none of the {len(names)} weights of the {head} is in '
+                f'{checkpoint} (a frame model with another {head}); give the config a '
+                "'pretrained_heads_config' naming a frame detector with the same heads (as "
+                'configs/toy/psla_c_rfcn_toy.py does), or use --no-pretrained-heads'
+            )
 
 
 #: Training iterations of every method on top of the pretrained N_f (the configs' 1500 are

@@ -15,6 +15,8 @@ from mmpsla.apis.experiment import (
     apply_pretrained_nf,
     apply_toy_recipe,
     build_cfg,
+    check_pretrained_heads,
+    ensure_pretrained_heads,
     format_duration,
     nf_fingerprint,
 )
@@ -87,6 +89,10 @@ def test_stage_times_table(monkeypatch, capsys):
     ]
     out = capsys.readouterr().out
     assert '==> train A' in out and 'train A: 2m05s' in out
+    with times('train A'):  # a repeated stage (e.g. once per seed) adds up
+        clock['t'] += 10
+    assert times.seconds['train A'] == 135
+    assert 'train A: 10s' in capsys.readouterr().out
 
 
 def test_fingerprint_follows_the_recipe_not_the_work_dir(tiny_toy_root):
@@ -115,18 +121,18 @@ RECIPE_CONFIGS = [
 ]
 
 
-def _saved_frame_model(root: str, tmp_path, seed: int):
-    """A randomly initialised toy frame detector (the N_f pretraining config), saved as a
-    checkpoint: (its state dict, the checkpoint path)."""
+def _saved_frame_model(root: str, tmp_path, seed: int, config=experiment.NF_PRETRAIN_CONFIG):
+    """A randomly initialised toy frame detector (by default the N_f pretraining config),
+    saved as a checkpoint: (its state dict, the checkpoint path)."""
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
     init_default_scope('mmdet')
-    source_cfg = build_cfg(experiment.NF_PRETRAIN_CONFIG, root, str(tmp_path), 1)
+    source_cfg = build_cfg(config, root, str(tmp_path), 1)
     torch.manual_seed(seed)
     source = MODELS.build(source_cfg.model)
     source.init_weights()
-    ckpt = str(tmp_path / 'frame_detector.pth')
+    ckpt = str(tmp_path / f'frame_detector_{osp.basename(config)}.pth')
     torch.save({'state_dict': source.state_dict(), 'meta': {}}, ckpt)
     return source.state_dict(), ckpt
 
@@ -181,6 +187,58 @@ def test_pretrained_heads_are_loaded_into_every_method(config, tiny_toy_root, tm
     torch.save({'state_dict': backbone}, nf_only)
     with pytest.raises(ValueError, match=r'has no rpn_head\.\* weights .*N_f only'):
         apply_pretrained_heads(build_cfg(config, root, str(tmp_path / 'r2'), 1), nf_only)
+
+
+RFCN_CONFIG = 'configs/toy/psla_c_rfcn_toy.py'
+RFCN_FRAME_CONFIG = 'configs/toy/frame_baseline_rfcn_toy.py'
+
+
+def test_heads_of_another_type_are_refused_by_name(tiny_toy_root, tmp_path):
+    """An R-FCN method reading the Faster R-CNN frame detector's RoI head would silently keep
+    its random initialisation (names differ): check_pretrained_heads refuses it, names the
+    head and the fix; the R-FCN frame detector's heads load, unchanged."""
+    from mmengine.runner import Runner
+
+    root = str(tiny_toy_root)
+    _, faster = _saved_frame_model(root, tmp_path, 5)
+    cfg = build_cfg(RFCN_CONFIG, root, str(tmp_path / 'a'), 1)
+    apply_toy_recipe(cfg, faster, heads=True)
+    model = Runner.from_cfg(cfg).model
+    with pytest.raises(ValueError, match=r'none of the \d+ weights of the roi_head .*pretrained_heads_config'):
+        check_pretrained_heads(model, faster, list(experiment.HEAD_KEYS))
+
+    want, rfcn = _saved_frame_model(root, tmp_path, 6, RFCN_FRAME_CONFIG)
+    cfg = build_cfg(RFCN_CONFIG, root, str(tmp_path / 'b'), 1)
+    apply_toy_recipe(cfg, rfcn, heads=True)
+    runner = Runner.from_cfg(cfg)
+    check_pretrained_heads(runner.model, rfcn, list(experiment.HEAD_KEYS))
+    runner._init_model_weights()
+    got = runner.model.state_dict()
+    keys = [k for k in want if k.startswith(('backbone.', 'rpn_head.', 'roi_head.'))]
+    assert any(k.startswith('roi_head.bbox_head.conv_cls') for k in keys)
+    for key in keys:
+        assert torch.equal(got[key], want[key]), key
+
+
+def test_ensure_pretrained_heads_trains_a_second_stage_once(tiny_toy_root, tmp_path, capsys):
+    """Configs without ``pretrained_heads_config`` use the first stage as is; the R-FCN
+    config gets its frame detector trained on top of it (N_f and RPN loaded from the first
+    stage), cached by a fingerprint that includes the first stage's file and reused."""
+    root = str(tiny_toy_root)
+    _, first = _saved_frame_model(root, tmp_path, 7)
+    faster_cfg = build_cfg('configs/toy/psla_c_toy.py', root, str(tmp_path / 'f'), 1)
+    assert ensure_pretrained_heads(faster_cfg, first, root) == first
+
+    cfg = build_cfg(RFCN_CONFIG, root, str(tmp_path / 'r'), 1)
+    second = ensure_pretrained_heads(cfg, first, root, iters=1)
+    assert osp.dirname(second) == osp.dirname(first) and second != first
+    saved = torch.load(second, map_location='cpu', weights_only=False)
+    assert saved['meta']['init_from'] == first and saved['meta']['iters'] == 1
+    assert saved['meta']['config'] == RFCN_FRAME_CONFIG
+    assert any(k.startswith('roi_head.bbox_head.conv_cls') for k in saved['state_dict'])
+    assert 'starting from ' + first in capsys.readouterr().out
+    assert ensure_pretrained_heads(cfg, first, root, iters=1) == second  # reused
+    assert 'reusing' in capsys.readouterr().out
 
 
 def test_apply_pretrained_nf_bad_input(tiny_toy_root, tmp_path):
