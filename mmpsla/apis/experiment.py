@@ -331,7 +331,8 @@ def ensure_pretrained_nf(
     start_from = f', starting from {init_from}' if init_from else ''
     print(
         f'    pretrained N_f: training the frame model {cfg.train_cfg.max_iters} iterations '
-        f'({cfg_path}{start_from}); kept: the whole frame model (N_f, and the heads for --pretrained-heads)',
+        f'({cfg_path}{start_from}); kept: the whole frame model (N_f, and the heads for '
+        '--pretrained-heads)',
         flush=True,
     )
     runner = Runner.from_cfg(cfg)

@@ -204,7 +204,8 @@ def test_heads_of_another_type_are_refused_by_name(tiny_toy_root, tmp_path):
     cfg = build_cfg(RFCN_CONFIG, root, str(tmp_path / 'a'), 1)
     apply_toy_recipe(cfg, faster, heads=True)
     model = Runner.from_cfg(cfg).model
-    with pytest.raises(ValueError, match=r'none of the \d+ weights of the roi_head .*pretrained_heads_config'):
+    refused = r'none of the \d+ weights of the roi_head .*pretrained_heads_config'
+    with pytest.raises(ValueError, match=refused):
         check_pretrained_heads(model, faster, list(experiment.HEAD_KEYS))
 
     want, rfcn = _saved_frame_model(root, tmp_path, 6, RFCN_FRAME_CONFIG)

@@ -58,8 +58,18 @@ class BaseAlign(nn.Module):
             nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
 
-    def embed(self, query_feat: Tensor, ref_feat: Tensor) -> Tuple[Tensor, Tensor]:
-        """Return ``(g(query) * scale, f(ref))``, each (B, embed_channels, H, W)."""
+    def embed_ref(self, ref_feat: Tensor) -> Tensor:
+        """``f(ref)`` (B, embed_channels, H, W): the reference's key embedding alone, which a
+        caller that aligns many queries with one reference (non-key frames with one F_t)
+        computes once and passes to :meth:`forward` as ``ref_key``."""
+        key = self.key_embed(ref_feat)
+        return key.relu() if self.nonneg_embed else key
+
+    def embed(
+        self, query_feat: Tensor, ref_feat: Tensor, ref_key: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor]:
+        """Return ``(g(query) * scale, f(ref))``, each (B, embed_channels, H, W); ``ref_key``
+        (:meth:`embed_ref` of ``ref_feat``), when given, is used as ``f(ref)``."""
         if query_feat.dim() != 4 or ref_feat.dim() != 4:
             raise ValueError(
                 'query_feat and ref_feat must be 4D (B, C, H, W), got '
@@ -70,20 +80,33 @@ class BaseAlign(nn.Module):
                 'query_feat and ref_feat must share batch and spatial sizes, got '
                 f'{tuple(query_feat.shape)} and {tuple(ref_feat.shape)}'
             )
+        if ref_key is None:
+            key = self.embed_ref(ref_feat)
+        elif ref_key.shape != (ref_feat.shape[0], self.embed_channels, *ref_feat.shape[2:]):
+            raise ValueError(
+                f'ref_key must be embed_ref(ref_feat), shape '
+                f'{(ref_feat.shape[0], self.embed_channels, *ref_feat.shape[2:])}, got '
+                f'{tuple(ref_key.shape)}'
+            )
+        else:
+            key = ref_key
         query = self.query_embed(query_feat)
-        key = self.key_embed(ref_feat)
         if self.nonneg_embed:
-            query, key = query.relu(), key.relu()
+            query = query.relu()
         if self.scale != 1.0:
             query = query * self.scale
         return query, key
 
-    def forward(self, query_feat: Tensor, ref_feat: Tensor) -> Tensor:
+    def forward(
+        self, query_feat: Tensor, ref_feat: Tensor, ref_key: Optional[Tensor] = None
+    ) -> Tensor:
         """Align ``ref_feat`` with ``query_feat``.
 
         Args:
             query_feat (Tensor): (B, query_channels, H, W), the frame to produce.
             ref_feat (Tensor): (B, in_channels, H, W), the feature to propagate.
+            ref_key (Tensor, optional): :meth:`embed_ref` of ``ref_feat``, if the caller
+                already has it (B, embed_channels, H, W).
 
         Returns:
             Tensor: (B, in_channels, H, W), ``ref_feat`` aligned to the query.

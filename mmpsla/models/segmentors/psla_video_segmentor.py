@@ -140,13 +140,19 @@ class PSLAVideoSegmentor(BaseVideoSegmentor):
             if self.use_rfu:
                 feat = self.rfu(feat, self.video_state.get('temporal'))
             self.video_state['temporal'] = feat
+            self.video_state['temporal_key'] = None  # f(F_t), once per key frame
             return feat
         if 'temporal' not in self.video_state:
             raise RuntimeError(
                 'a non-key frame came before any key frame: test clips must carry their key '
                 'frame(s) (SegKeyFrameSchedule in the test pipeline)'
             )
-        return self.dense_ft(self.backbone.forward_low(img), self.video_state['temporal'])
+        state = self.video_state
+        if state.get('temporal_key') is None:
+            state['temporal_key'] = self.dense_ft.embed_temporal(state['temporal'])
+        return self.dense_ft(
+            self.backbone.forward_low(img), state['temporal'], temporal_key=state['temporal_key']
+        )
 
     def extra_repr(self) -> str:
         return (

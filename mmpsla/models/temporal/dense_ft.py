@@ -71,19 +71,33 @@ class DenseFT(nn.Module):
             FusionWeightNet(out_channels, quality_channels) if use_quality_net else None
         )
 
-    def forward(self, low_feat: Tensor, temporal_feat: Tensor, return_weights: bool = False):
+    def embed_temporal(self, temporal_feat: Tensor) -> Tensor:
+        """f(F_t) (B, embed_channels, H, W), the alignment's key embedding of F_t: the same
+        for every non-key frame of a key frame, so inference computes it once per key frame
+        and passes it to :meth:`forward` as ``temporal_key``."""
+        return self.align.embed_ref(temporal_feat)
+
+    def forward(
+        self,
+        low_feat: Tensor,
+        temporal_feat: Tensor,
+        return_weights: bool = False,
+        temporal_key: Optional[Tensor] = None,
+    ):
         """Feature of a non-key frame.
 
         Args:
             low_feat (Tensor): F_l (B, in_channels, H, W).
             temporal_feat (Tensor): F_t (B, out_channels, H, W).
             return_weights (bool): Also return the Quality Net's (Ŵ, W) (None without it).
+            temporal_key (Tensor, optional): :meth:`embed_temporal` of ``temporal_feat``,
+                computed once per key frame (otherwise computed here).
 
         Returns:
             Tensor | tuple: (B, out_channels, H, W) [, weights].
         """
         query = self.transform_net(low_feat)
-        aligned = self.align(query, temporal_feat)
+        aligned = self.align(query, temporal_feat, ref_key=temporal_key)
         weights = None
         out = aligned
         if self.quality_net is not None:

@@ -113,3 +113,17 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='spatial'):
         module(torch.randn(1, 4, 5, 5), torch.randn(1, 4, 6, 5))
     assert 'max_displacement=4' in repr(module)
+
+
+@pytest.mark.parametrize('align_cls', ALIGNS)
+def test_precomputed_ref_key_gives_the_same_output(align_cls):
+    """``embed_ref(ref)`` passed as ``ref_key`` (computed once per key frame) changes
+    nothing; a key of the wrong shape is refused by name."""
+    torch.manual_seed(0)
+    module = align_cls(in_channels=6, embed_channels=4)
+    q, r = torch.randn(2, 6, 5, 7), torch.randn(2, 6, 5, 7)
+    key = module.embed_ref(r)
+    assert key.shape == (2, 4, 5, 7)
+    torch.testing.assert_close(module(q, r, ref_key=key), module(q, r), rtol=0, atol=0)
+    with pytest.raises(ValueError, match='ref_key must be embed_ref'):
+        module(q, r, ref_key=key[:, :3])

@@ -263,3 +263,35 @@ def test_predict_batch_is_one_frame_per_video(model_c):
         model_c.predict(torch.randn(1, 1, 3, H, W), [track_sample([det_sample(0)], [True])])
     with pytest.raises(ValueError, match='mode'):
         model_c(torch.randn(1, 1, 3, H, W), [], mode='bogus')
+
+
+def test_key_embedding_of_f_t_is_computed_once_per_key_frame(model_c):
+    """f(F_t) is the same for every non-key frame of a key frame: inference embeds F_t once
+    (at the first non-key frame after it), and the outputs equal recomputing it each time."""
+    model_c.eval()
+    _, stream = make_stream(length=7, interval=3, mode='first')
+    dense_calls = []
+    handle = model_c.dense_ft.align.register_forward_pre_hook(
+        lambda m, a, kw: dense_calls.append(kw.get('ref_key') is not None), with_kwargs=True
+    )
+    orig = model_c.dense_ft.embed_temporal
+    embeds = []
+    model_c.dense_ft.embed_temporal = lambda t: embeds.append(1) or orig(t)
+    try:
+        _, cached = _run(model_c, stream)
+    finally:
+        handle.remove()
+        del model_c.dense_ft.embed_temporal
+    assert len(embeds) == 2  # non-key frames 1-2 (key 0) and 4-5 (key 3); frame 6 is a key
+    assert dense_calls == [True] * 4
+    # the same detections as DenseFT embedding F_t itself on every non-key frame
+    forward = model_c.dense_ft.forward
+    model_c.dense_ft.forward = lambda low, temporal, temporal_key=None: forward(low, temporal)
+    try:
+        _, plain = _run(model_c, stream)
+    finally:
+        del model_c.dense_ft.forward
+    for a, b in zip(cached, plain):
+        pa, pb = a[a.key_frames_inds[0]].pred_instances, b[b.key_frames_inds[0]].pred_instances
+        torch.testing.assert_close(pa.bboxes, pb.bboxes)
+        torch.testing.assert_close(pa.scores, pb.scores)
