@@ -10,6 +10,8 @@
 namespace mmpsla {
 // deform_ps_roi_pool_bindings.cpp
 void bind_deform_ps_roi_pool(pybind11::module& m);
+// roi_align_bindings.cpp
+void bind_roi_align(pybind11::module& m);
 }  // namespace mmpsla
 
 namespace mmpsla {
@@ -205,4 +207,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "the previous one",
         py::arg("name"));
   mmpsla::bind_deform_ps_roi_pool(m);
+  mmpsla::bind_roi_align(m);
 }

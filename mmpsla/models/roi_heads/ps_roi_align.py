@@ -1,4 +1,5 @@
-"""Position-sensitive RoIAlign (R-FCN, Dai et al. 2016) on top of ``mmcv.ops.roi_align``.
+"""Position-sensitive RoIAlign (R-FCN, Dai et al. 2016) on top of RoIAlign
+(:func:`mmpsla.ops.roi_align`: ``mmcv.ops.roi_align``'s numbers, compiled for the CPU).
 
 Channel layout: a score map of ``k * k * C`` channels is read as ``k * k`` groups of ``C``
 channels, group-major: channel ``(i * k + j) * C + c`` holds class / coordinate ``c`` for the
@@ -18,7 +19,7 @@ which cannot be reproduced per bin, so only ``aligned=True`` is supported.
 from typing import Tuple, Union
 
 import torch
-from mmcv.ops import roi_align
+from mmpsla.ops import roi_align
 from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
@@ -125,7 +126,7 @@ class PSRoIAlign(nn.Module):
             return x.new_zeros(0, c, kh, kw) + 0 * x.sum()
         grouped = x.contiguous().view(b * self.num_bins, c, h, w)
         bins = self.bin_rois(rois.to(x.dtype), b)
-        pooled = roi_align(grouped, bins, 1, self.spatial_scale, self.sampling_ratio, 'avg', True)
+        pooled = roi_align(grouped, bins, 1, self.spatial_scale, self.sampling_ratio, True)
         return pooled.view(n, kh, kw, c).permute(0, 3, 1, 2).contiguous()
 
     def extra_repr(self) -> str:
