@@ -58,11 +58,35 @@ def _time(fn, calls):
     return (time.perf_counter() - start) / calls
 
 
-def run(args) -> list:
-    import torch
+def _mmcv(x, rois):
     from mmcv.ops import roi_align as mmcv_roi_align
 
+    return mmcv_roi_align(x, rois, (7, 7), 1 / 16, 0, 'avg', True)
+
+
+def _mmpsla(x, rois):
     from mmpsla.ops.roi_align_op import roi_align
+
+    return roi_align(x, rois, (7, 7), 1 / 16, 0, True)
+
+
+def _time_kernels(x, rois, calls: int, repeats: int) -> dict:
+    """{(kernel, 'fwd' | 'f+b'): [seconds per call, one per round]}, the kernels alternating
+    within each round."""
+    import torch
+
+    xg = x.clone().requires_grad_()
+    times = {(k, p): [] for k in ('mmcv', 'mmpsla') for p in ('fwd', 'f+b')}
+    for _ in range(repeats):
+        for kernel, fn in (('mmcv', _mmcv), ('mmpsla', _mmpsla)):
+            with torch.no_grad():
+                times[(kernel, 'fwd')].append(_time(lambda f=fn: f(x, rois), calls))
+            times[(kernel, 'f+b')].append(_time(lambda f=fn: f(xg, rois).sum().backward(), calls))
+    return times
+
+
+def run(args) -> list:
+    import torch
 
     rows = []
     for threads in args.threads:
@@ -70,20 +94,8 @@ def run(args) -> list:
         for name in args.sizes:
             channels, h, w, num_rois, img_h, img_w, calls = SIZES[name]
             x, rois = make_inputs(channels, h, w, num_rois, img_h, img_w)
-            xg = x.clone().requires_grad_()
-            kernels = {
-                'mmcv': lambda x_: mmcv_roi_align(x_, rois, (7, 7), 1 / 16, 0, 'avg', True),
-                'mmpsla': lambda x_: roi_align(x_, rois, (7, 7), 1 / 16, 0, True),
-            }
-            diff = (kernels['mmcv'](x) - kernels['mmpsla'](x)).abs().max().item()
-            times = {(k, p): [] for k in kernels for p in ('fwd', 'f+b')}
-            for _ in range(args.repeats):
-                for kernel, fn in kernels.items():
-                    with torch.no_grad():
-                        times[(kernel, 'fwd')].append(_time(lambda: fn(x), calls))
-                    times[(kernel, 'f+b')].append(
-                        _time(lambda: fn(xg).sum().backward(), calls)  # noqa: B023
-                    )
+            times = _time_kernels(x, rois, calls, args.repeats)
+            diff = (_mmcv(x, rois) - _mmpsla(x, rois)).abs().max().item()
             med = {k: statistics.median(v) for k, v in times.items()}
             for part in ('fwd', 'f+b'):
                 rows.append(

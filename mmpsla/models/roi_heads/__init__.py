@@ -1,5 +1,6 @@
-"""RoI heads and extractors: R-FCN (position-sensitive score maps, PS-RoIAlign, voting), Deformable R-FCN;
-SELSA / TRoI Align; the single-level RoI extractor on mmpsla's compiled RoIAlign."""
+"""RoI heads and extractors: R-FCN (position-sensitive score maps, PS-RoIAlign, voting),
+Deformable R-FCN; SELSA / TRoI Align; the single-level RoI extractor on mmpsla's compiled
+RoIAlign."""
 
 from .deform_ps_roi_pool import DeformPSRoIPool, deform_ps_roi_pool
 from .ops_roi_extractor import OpsSingleRoIExtractor

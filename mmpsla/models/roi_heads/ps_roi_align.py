@@ -19,9 +19,10 @@ which cannot be reproduced per bin, so only ``aligned=True`` is supported.
 from typing import Tuple, Union
 
 import torch
-from mmpsla.ops import roi_align
 from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
+
+from mmpsla.ops import roi_align
 
 
 def check_pool_geometry(
