@@ -98,19 +98,31 @@ class BaseAlign(nn.Module):
         return query, key
 
     def forward(
-        self, query_feat: Tensor, ref_feat: Tensor, ref_key: Optional[Tensor] = None
-    ) -> Tensor:
-        """Align ``ref_feat`` with ``query_feat``.
+        self,
+        query_feat: Tensor,
+        ref_feat: Tensor,
+        return_weights: bool = False,
+        ref_key: Optional[Tensor] = None,
+    ):
+        """Align ``ref_feat`` with ``query_feat``: embed both (Eq. 1), then :meth:`attend`.
 
         Args:
             query_feat (Tensor): (B, query_channels, H, W), the frame to produce.
             ref_feat (Tensor): (B, in_channels, H, W), the feature to propagate.
+            return_weights (bool): Also return the attention weights.
             ref_key (Tensor, optional): :meth:`embed_ref` of ``ref_feat``, if the caller
                 already has it (B, embed_channels, H, W).
 
         Returns:
-            Tensor: (B, in_channels, H, W), ``ref_feat`` aligned to the query.
+            Tensor | tuple: (B, in_channels, H, W), ``ref_feat`` aligned to the query
+            [, the weights (see the subclass)].
         """
+        query, key = self.embed(query_feat, ref_feat, ref_key)
+        return self.attend(query, key, ref_feat, return_weights)
+
+    def attend(self, query: Tensor, key: Tensor, ref_feat: Tensor, return_weights: bool):
+        """The subclass's attention: embedded ``query`` / ``key`` (B, E, H, W) weigh
+        ``ref_feat`` (B, C, H, W)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:

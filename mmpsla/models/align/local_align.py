@@ -1,6 +1,6 @@
 """Attention over a fixed set of local offsets (shared by PSLA, DensePSLA, MatchTrans)."""
 
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -38,20 +38,8 @@ class LocalOffsetAlign(BaseAlign):
         offsets = type(self).offset_set(self.max_displacement)
         self.register_buffer('offsets', offsets.to(torch.long), persistent=False)
 
-    def forward(
-        self,
-        query_feat: Tensor,
-        ref_feat: Tensor,
-        return_weights: bool = False,
-        ref_key: Optional[Tensor] = None,
-    ):
-        """Align ``ref_feat`` (B, C, H, W) with ``query_feat`` (B, Cq, H, W); ``ref_key``:
-        :meth:`~BaseAlign.embed_ref` of ``ref_feat`` when the caller has it.
-
-        Returns:
-            Tensor | tuple: aligned (B, C, H, W) [, weights (B, N, H, W)].
-        """
-        query, key = self.embed(query_feat, ref_feat, ref_key)
+    def attend(self, query: Tensor, key: Tensor, ref_feat: Tensor, return_weights: bool):
+        """Attention over the offsets; returns aligned (B, C, H, W) [, weights (B, N, H, W)]."""
         return sparse_local_attention(
             query,
             key,

@@ -1,7 +1,5 @@
 """Nonlocal (Wang et al. 2018) alignment: softmax attention over all positions."""
 
-from typing import Optional
-
 import torch
 from mmdet.registry import MODELS
 from torch import Tensor
@@ -24,21 +22,9 @@ class NonLocalAlign(BaseAlign):
     def __init__(self, in_channels: int, embed_channels: int = 256, **kwargs) -> None:
         super().__init__(in_channels=in_channels, embed_channels=embed_channels, **kwargs)
 
-    def forward(
-        self,
-        query_feat: Tensor,
-        ref_feat: Tensor,
-        return_weights: bool = False,
-        ref_key: Optional[Tensor] = None,
-    ):
-        """Align ``ref_feat`` (B, C, H, W) with ``query_feat`` (B, Cq, H, W); ``ref_key``:
-        :meth:`~BaseAlign.embed_ref` of ``ref_feat`` when the caller has it.
-
-        Returns:
-            Tensor | tuple: aligned (B, C, H, W) [, weights (B, HW, H, W): weight of every
-            reference position (flattened) for each query position].
-        """
-        query, key = self.embed(query_feat, ref_feat, ref_key)
+    def attend(self, query: Tensor, key: Tensor, ref_feat: Tensor, return_weights: bool):
+        """Global softmax attention; returns aligned (B, C, H, W) [, weights (B, HW, H, W):
+        weight of every reference position (flattened) for each query position]."""
         b, c, h, w = ref_feat.shape
         affinity = torch.einsum('bep,beq->bpq', query.flatten(2), key.flatten(2))  # (B, HW, HW)
         weights = affinity.softmax(dim=-1)
