@@ -111,7 +111,10 @@ template <typename T>
 void forward_kernel(const T* xt, const T* rois, T* out, int64_t N, int64_t C, int64_t H,
                     int64_t W, int64_t R, const RoIAlignArgs& a) {
   const int64_t bins = a.pooled_height * a.pooled_width;
-  at::parallel_for(0, R, 1, [&](int64_t begin, int64_t end) {
+  // RoIs per task: at least ~256k sample-channel reads (the toy head's 30 RoIs of 49 bins x
+  // 128 channels stay on one thread: waking a second costs more than it saves)
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(1, bins * C));
+  at::parallel_for(0, R, grain, [&](int64_t begin, int64_t end) {
     RoIGrid<T> g;
     std::vector<T> acc(C);
     for (int64_t r = begin; r < end; ++r) {
@@ -148,12 +151,15 @@ void backward_kernel(const T* grad_out, const T* rois, T* gxt, int64_t N, int64_
   const int64_t bins = a.pooled_height * a.pooled_width;
   // the sample grids, computed once and shared by the channel blocks
   std::vector<RoIGrid<T>> grids(R);
-  at::parallel_for(0, R, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, R, 16, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) roi_grid(rois + r * 5, a, H, W, grids[r]);
   });
   constexpr int64_t kBlock = 16;  // channels per task
   const int64_t blocks = (C + kBlock - 1) / kBlock;
-  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+  // channel blocks per task: at least ~256k sample-channel writes, as in the forward
+  const int64_t work = std::max<int64_t>(1, R * bins * kBlock);
+  at::parallel_for(0, blocks, std::max<int64_t>(1, (int64_t(1) << 18) / work),
+                   [&](int64_t begin, int64_t end) {
     T g[kBlock];
     for (int64_t blk = begin; blk < end; ++blk) {
       const int64_t c0 = blk * kBlock, nc = std::min(kBlock, C - c0);
