@@ -4,12 +4,12 @@
 sampling_ratio, 'avg', aligned)`` (semantics in ``ops/csrc/roi_align.h``), which stays the
 reference it is tested against (values and gradients, float64). Why a kernel of our own: on
 the CPU mmcv's reads every channel of every bilinear sample with a stride of H * W and runs
-on one thread. Measured here (``python benchmarks/bench_roi_align.py``): about 1 ms for the
-toy head's 30 RoIs of a 128-channel 8 x 12 map, about 1 s for 300 RoIs of a 1024-channel
-38 x 63 map (ResNet-101 DC5 at 600 x 1000), the largest fixed cost of a Faster R-CNN
-frame on the CPU. This kernel reads the map channels-last (each sample is four weighted
-rows of contiguous channels) and splits RoIs (forward) or channel blocks (backward) over
-the threads.
+on one thread. Measured (``python benchmarks/bench_roi_align.py``, forward, one thread):
+0.66 ms for the toy head's 30 RoIs of a 128-channel 8 x 12 map and 530 ms for 300 RoIs of a
+1024-channel 38 x 63 map (ResNet-101 DC5 at 600 x 1000) on an idle machine, about twice
+that on a loaded one, against 0.14 ms and 61 ms (35 ms on two threads) here. This kernel
+reads the map channels-last (each sample is four weighted rows of contiguous channels) and
+splits RoIs (forward) or channel blocks (backward) over the threads.
 
 ``mmpsla::roi_align_forward`` / ``..._backward`` are ``torch.library`` custom ops with fake
 implementations and an autograd formula (gradient for ``x``; none for the RoIs, as in mmcv).

@@ -11,8 +11,8 @@ class OpsSingleRoIExtractor(SingleRoIExtractor):
     """``SingleRoIExtractor`` whose ``roi_layer`` type is looked up in :mod:`mmpsla.ops`
     first (``RoIAlign``: the compiled CPU kernel, :func:`mmpsla.ops.roi_align`; mmcv's kernel
     on CUDA), then in ``mmcv.ops`` like mmdet's. Same config, same numbers as mmdet's
-    extractor with ``mmcv.ops.RoIAlign``; on the CPU about 5x faster for the toy head and 9x
-    for a ResNet-101 DC5 head (``benchmarks/bench_roi_align.py``).
+    extractor with ``mmcv.ops.RoIAlign``; on the CPU 4.6x faster for the toy head and 8.6x
+    (one thread) / 14.9x (two) for a ResNet-101 DC5 head (``benchmarks/bench_roi_align.py``).
     """
 
     def build_roi_layers(self, layer_cfg, featmap_strides):
