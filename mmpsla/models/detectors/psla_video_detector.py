@@ -200,7 +200,6 @@ class PSLAVideoDetector(BaseVideoDetector):
             feats = [updated[i] for i in range(len(streams))]
         for stream, feat, (_, frame_id) in zip(streams, feats, jobs):
             stream.state['temporal'] = feat
-            stream.state['temporal_key'] = None  # f(F_t): computed by the first non-key frame
             stream.state['key_frame_id'] = frame_id
             stream.state['num_key_frames'] = stream.state.get('num_key_frames', 0) + 1
 
@@ -240,13 +239,13 @@ class PSLAVideoDetector(BaseVideoDetector):
                 feats[i] = state['temporal']
             else:
                 non_key.append(i)
-        for i in non_key:  # f(F_t) once per key frame, not once per non-key frame
-            state = streams[i].state
-            if state.get('temporal_key') is None:
-                state['temporal_key'] = self.dense_ft.embed_temporal(state['temporal'])
         propagated = run_batched(
             [
-                (streams[i].frame(), streams[i].state['temporal'], streams[i].state['temporal_key'])
+                (
+                    streams[i].frame(),
+                    streams[i].state['temporal'],
+                    self.dense_ft.cached_temporal_key(streams[i].state),  # once per key frame
+                )
                 for i in non_key
             ],
             lambda _, img, temporal, key: self.dense_ft(

@@ -140,7 +140,6 @@ class PSLAVideoSegmentor(BaseVideoSegmentor):
             if self.use_rfu:
                 feat = self.rfu(feat, self.video_state.get('temporal'))
             self.video_state['temporal'] = feat
-            self.video_state['temporal_key'] = None  # f(F_t), once per key frame
             return feat
         if 'temporal' not in self.video_state:
             raise RuntimeError(
@@ -148,11 +147,8 @@ class PSLAVideoSegmentor(BaseVideoSegmentor):
                 'frame(s) (SegKeyFrameSchedule in the test pipeline)'
             )
         state = self.video_state
-        if state.get('temporal_key') is None:
-            state['temporal_key'] = self.dense_ft.embed_temporal(state['temporal'])
-        return self.dense_ft(
-            self.backbone.forward_low(img), state['temporal'], temporal_key=state['temporal_key']
-        )
+        key = self.dense_ft.cached_temporal_key(state)  # f(F_t) once per key frame
+        return self.dense_ft(self.backbone.forward_low(img), state['temporal'], temporal_key=key)
 
     def extra_repr(self) -> str:
         return (

@@ -77,6 +77,16 @@ class DenseFT(nn.Module):
         and passes it to :meth:`forward` as ``temporal_key``."""
         return self.align.embed_ref(temporal_feat)
 
+    def cached_temporal_key(self, state: dict) -> Tensor:
+        """:meth:`embed_temporal` of ``state['temporal']`` (a video stream's F_t), computed
+        once per F_t: kept in ``state['temporal_key']`` with the F_t it belongs to, and
+        recomputed only when ``state['temporal']`` is another tensor (a new key frame)."""
+        temporal = state['temporal']
+        cached = state.get('temporal_key')
+        if cached is None or cached[0] is not temporal:
+            cached = state['temporal_key'] = (temporal, self.embed_temporal(temporal))
+        return cached[1]
+
     def forward(
         self,
         low_feat: Tensor,

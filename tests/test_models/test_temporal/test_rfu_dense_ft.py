@@ -135,3 +135,21 @@ def test_nested_align_builds_under_any_default_scope(scope):
         rfu = RFU(in_channels=6, align=ALIGN, update_channels=(8, 4))
         dft = DenseFT(in_channels=6, out_channels=6, transform_channels=(3, 4), align=ALIGN)
     assert isinstance(rfu.align, PSLAAlign) and isinstance(dft.align, PSLAAlign)
+
+
+def test_cached_temporal_key_is_computed_once_per_f_t():
+    """The stream cache of f(F_t): the same tensor as embed_temporal, reused while F_t is
+    the same tensor, recomputed when a key frame replaces F_t."""
+    dft = DenseFT(in_channels=6, out_channels=6, transform_channels=(3, 4), align=ALIGN)
+    _randomise(dft)
+    calls = []
+    dft.align.key_embed.register_forward_hook(lambda m, a, out: calls.append(1))
+    state = {'temporal': torch.randn(1, 6, 4, 6)}
+    with torch.no_grad():
+        first = dft.cached_temporal_key(state)
+        torch.testing.assert_close(first, dft.align.embed_ref(state['temporal']), rtol=0, atol=0)
+        assert dft.cached_temporal_key(state) is first and len(calls) == 2  # 1 + the check
+        state['temporal'] = torch.randn(1, 6, 4, 6)  # a new key frame
+        second = dft.cached_temporal_key(state)
+        assert len(calls) == 3 and not torch.equal(second, first)  # one new embedding
+        torch.testing.assert_close(second, dft.align.embed_ref(state['temporal']), rtol=0, atol=0)
