@@ -8,11 +8,13 @@
 * :func:`deform_ps_roi_pool`: deformable position-sensitive RoI pooling (Deformable R-FCN),
   compiled, with the same fallback rule; :func:`deform_ps_roi_pool_reference`: in PyTorch;
 * :func:`roi_align` / :class:`RoIAlign`: mmcv's RoIAlign (avg) with a compiled CPU kernel
-  (mmcv's on CUDA; mmcv is imported only for CUDA inputs or the fallback).
+  (mmcv's on CUDA; mmcv is imported only for CUDA inputs or the fallback);
+* :func:`nms`: mmcv's NMS (the same boxes kept) with a compiled CPU kernel, likewise.
 """
 
 from .deform_ps_roi_pool_op import deform_ps_roi_pool
 from .deform_ps_roi_pool_reference import deform_ps_roi_pool_reference
+from .nms_op import nms
 from .offsets import check_displacement, dense_offsets, psla_offsets
 from .psla_op import ext_available, sparse_local_attention
 from .reference import sparse_local_attention_reference
@@ -29,4 +31,5 @@ __all__ = [
     'deform_ps_roi_pool_reference',
     'roi_align',
     'RoIAlign',
+    'nms',
 ]

@@ -12,6 +12,8 @@ namespace mmpsla {
 void bind_deform_ps_roi_pool(pybind11::module& m);
 // roi_align_bindings.cpp
 void bind_roi_align(pybind11::module& m);
+// nms_bindings.cpp
+void bind_nms(pybind11::module& m);
 }  // namespace mmpsla
 
 namespace mmpsla {
@@ -208,4 +210,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("name"));
   mmpsla::bind_deform_ps_roi_pool(m);
   mmpsla::bind_roi_align(m);
+  mmpsla::bind_nms(m);
 }

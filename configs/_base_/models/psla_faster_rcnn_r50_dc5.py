@@ -99,7 +99,10 @@ model = dict(
             debug=False,
         ),
         rpn_proposal=dict(
-            nms_pre=6000, max_per_img=600, nms=dict(type='nms', iou_threshold=0.7), min_bbox_size=0
+            nms_pre=6000,
+            max_per_img=600,
+            nms=dict(type='mmpsla.ops.nms', iou_threshold=0.7),
+            min_bbox_size=0,
         ),
         rcnn=dict(
             assigner=dict(
@@ -121,10 +124,17 @@ model = dict(
             debug=False,
         ),
     ),
+    # NMS: 'mmpsla.ops.nms' is mmcv's NMS (same boxes kept) with a compiled CPU kernel
+    # (mmcv's kernel on CUDA); see mmpsla/models/nms_config.py
     test_cfg=dict(
         rpn=dict(
-            nms_pre=6000, max_per_img=300, nms=dict(type='nms', iou_threshold=0.7), min_bbox_size=0
+            nms_pre=6000,
+            max_per_img=300,
+            nms=dict(type='mmpsla.ops.nms', iou_threshold=0.7),
+            min_bbox_size=0,
         ),
-        rcnn=dict(score_thr=0.0001, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100),
+        rcnn=dict(
+            score_thr=0.0001, nms=dict(type='mmpsla.ops.nms', iou_threshold=0.5), max_per_img=100
+        ),
     ),
 )

@@ -69,5 +69,5 @@ rfcn_train_cfg = dict(
 )
 rfcn_test_cfg = dict(
     rpn=dict(nms_pre=6000, max_per_img=300),
-    rcnn=dict(score_thr=1e-4, nms=dict(type='nms', iou_threshold=0.3), max_per_img=300),
+    rcnn=dict(score_thr=1e-4, nms=dict(type='mmpsla.ops.nms', iou_threshold=0.3), max_per_img=300),
 )

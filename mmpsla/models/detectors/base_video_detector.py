@@ -40,6 +40,8 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..nms_config import resolve_nms_ops
+
 ConfigLike = Optional[Union[dict, 'torch.nn.Module']]
 
 #: The roles :meth:`BaseVideoDetector.get_frames` understands, mapped to the
@@ -129,7 +131,9 @@ class BaseVideoDetector(BaseModel):
         roi_head (dict): Config of the RoI head.
         train_cfg (dict, optional): Training config with ``rpn``, ``rpn_proposal`` and
             ``rcnn`` entries (mmdet two-stage convention).
-        test_cfg (dict, optional): Test config with ``rpn`` and ``rcnn`` entries.
+        test_cfg (dict, optional): Test config with ``rpn`` and ``rcnn`` entries. In both
+            configs an ``nms`` dict may name ``type='mmpsla.ops.nms'`` (the compiled CPU
+            kernel, :func:`mmpsla.models.nms_config.resolve_nms_ops`) or any of mmcv's.
         data_preprocessor (dict | nn.Module, optional): Data preprocessor config, built from
             mmdet's registry. Defaults to a ``TrackDataPreprocessor`` without normalisation.
         init_cfg (dict | list, optional): Initialisation config.
@@ -153,6 +157,7 @@ class BaseVideoDetector(BaseModel):
             raise ValueError(
                 f'test_cfg must be a dict with "rpn" and "rcnn" entries, got {test_cfg!r}'
             )
+        train_cfg, test_cfg = resolve_nms_ops(train_cfg), resolve_nms_ops(test_cfg)
         rpn_head = copy.deepcopy(dict(rpn_head))
         rpn_head.update(
             num_classes=1,
