@@ -79,9 +79,8 @@ def run(args) -> list:
         times = {k: [] for k in cfgs}
         for _ in range(args.repeats):
             for kernel, cfg in cfgs.items():
-                times[kernel].append(
-                    _time(lambda c=cfg: batched_nms(boxes, scores, labels, c), calls)
-                )
+                args_ = (boxes, scores, labels, cfg)
+                times[kernel].append(_time(lambda a=args_: batched_nms(*a), calls))
         keeps = [batched_nms(boxes, scores, labels, cfg)[1] for cfg in cfgs.values()]
         med = {k: statistics.median(v) for k, v in times.items()}
         rows.append(

@@ -5,7 +5,13 @@ import pytest
 
 def test_bench_nms_prints_both_kernels_and_that_they_agree(tool, capsys):
     rows = tool('bench_nms', folder='benchmarks').main(
-        ['--repeats', '1', '--sizes', 'toy RPN test (300 boxes)', 'toy box head (30 RoIs x 4 classes)']
+        [
+            '--repeats',
+            '1',
+            '--sizes',
+            'toy RPN test (300 boxes)',
+            'toy box head (30 RoIs x 4 classes)',
+        ]
     )
     assert [r['size'] for r in rows] == [
         'toy RPN test (300 boxes)',
