@@ -39,6 +39,7 @@ from torch.nn.modules.utils import _pair
 
 from . import psla_op
 from .deform_ps_roi_pool_reference import deform_ps_roi_pool_reference
+from .validation import shape_or_type
 
 __all__ = ['deform_ps_roi_pool', 'check_deform_ps_roi_pool_inputs']
 
@@ -132,7 +133,7 @@ def check_deform_ps_roi_pool_inputs(
     if sample_per_part < 1:
         raise ValueError(f'sample_per_part must be >= 1, got {sample_per_part}')
     if not isinstance(x, Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        shape = shape_or_type(x)
         raise ValueError(f'x must be (B, k*k*C, H, W), got {shape}')
     dtypes = _CUDA_DTYPES if x.is_cuda else _CPU_DTYPES
     if x.dtype not in dtypes:
@@ -142,7 +143,7 @@ def check_deform_ps_roi_pool_inputs(
             f'x has {x.size(1)} channels, not a positive multiple of the {output_size} bins'
         )
     if not isinstance(rois, Tensor) or rois.dim() != 2 or rois.size(1) != 5:
-        shape = tuple(rois.shape) if isinstance(rois, Tensor) else type(rois).__name__
+        shape = shape_or_type(rois)
         raise ValueError(f'rois must be (N, 5) (batch_idx, x1, y1, x2, y2), got {shape}')
     if not rois.is_floating_point() or rois.device != x.device:
         raise ValueError(

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from . import psla_op
+from .validation import shape_or_type
 
 __all__ = ['nms']
 
@@ -29,10 +30,10 @@ __all__ = ['nms']
 def _check_inputs(boxes, scores, iou_threshold, offset) -> None:
     """Raises ValueError naming the argument for malformed inputs."""
     if not isinstance(boxes, Tensor) or boxes.dim() != 2 or boxes.size(1) != 4:
-        shape = tuple(boxes.shape) if isinstance(boxes, Tensor) else type(boxes).__name__
+        shape = shape_or_type(boxes)
         raise ValueError(f'boxes must be a (N, 4) tensor (x1, y1, x2, y2), got {shape}')
     if not isinstance(scores, Tensor) or scores.shape != boxes.shape[:1]:
-        shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
+        shape = shape_or_type(scores)
         raise ValueError(f'scores must be a ({boxes.size(0)},) tensor, got {shape}')
     if scores.device != boxes.device:
         raise ValueError(f'scores must be on {boxes.device}, got {scores.device}')

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
 from . import psla_op
+from .validation import shape_or_type
 
 __all__ = ['roi_align', 'RoIAlign']
 
@@ -98,10 +99,10 @@ def _check_inputs(
     if sampling_ratio < 0:
         raise ValueError(f'sampling_ratio must be >= 0 (0: adaptive), got {sampling_ratio}')
     if not isinstance(x, Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        shape = shape_or_type(x)
         raise ValueError(f'x must be (N, C, H, W), got {shape}')
     if not isinstance(rois, Tensor) or rois.dim() != 2 or rois.size(1) != 5:
-        shape = tuple(rois.shape) if isinstance(rois, Tensor) else type(rois).__name__
+        shape = shape_or_type(rois)
         raise ValueError(f'rois must be (R, 5) (batch_idx, x1, y1, x2, y2), got {shape}')
     if rois.device != x.device:
         raise ValueError(f'rois must be on {x.device}, got {rois.device}')

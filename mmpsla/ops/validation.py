@@ -4,13 +4,18 @@ from typing import Sequence, Tuple, Union
 
 import torch
 
-__all__ = ['NORMALIZE_MODES', 'check_inputs']
+__all__ = ['NORMALIZE_MODES', 'check_inputs', 'shape_or_type']
 
 #: normalisation name -> integer code understood by the compiled kernels.
 NORMALIZE_MODES = {'softmax': 0, 'sum': 1}
 
 _CUDA_ONLY_DTYPES = (torch.float16, torch.bfloat16)
 _DTYPES = (torch.float32, torch.float64) + _CUDA_ONLY_DTYPES
+
+
+def shape_or_type(obj: object) -> Union[Tuple[int, ...], str]:
+    """``tuple(obj.shape)`` for a tensor, else the name of its type (for error messages)."""
+    return tuple(obj.shape) if isinstance(obj, torch.Tensor) else type(obj).__name__
 
 
 def _check_tensor(t: object, name: str, channels: str) -> torch.Tensor:
