@@ -7,7 +7,7 @@ later box through the sort order with a branch per box, and its Python wrapper i
 own signature on every call (``deprecated_api_warning``). Measured on the toy head's RPN
 (300 boxes, ``python benchmarks/bench_nms.py``): see the figures printed there and in the
 README. The detectors' configs select it with ``nms=dict(type='mmpsla.ops.nms', ...)``
-(:func:`mmpsla.models.resolve_nms_ops` turns the name into this function, which mmcv's
+(:func:`mmpsla.models.nms_config.resolve_nms_ops` turns the name into this function, which mmcv's
 ``batched_nms`` then calls).
 
 CUDA tensors go to ``mmcv.ops.nms``; CPU tensors need the extension, with the PSLA op's
@@ -74,12 +74,11 @@ def nms(
 
         return mmcv_nms(boxes, scores, iou_threshold, offset, score_threshold, max_num)
     scores = scores.to(boxes.dtype)
-    candidates = None
+    candidates = None  # indices of the boxes scoring above score_threshold, when it is > 0
     if score_threshold > 0:
         candidates = torch.nonzero(scores > score_threshold).squeeze(1)
-        keep = psla_op._ext.nms(boxes[candidates], scores[candidates], float(iou_threshold), offset)
-    else:
-        keep = psla_op._ext.nms(boxes, scores, float(iou_threshold), offset)
+    pool = (boxes, scores) if candidates is None else (boxes[candidates], scores[candidates])
+    keep = psla_op._ext.nms(*pool, float(iou_threshold), offset)
     if max_num > 0:
         keep = keep[:max_num]
     if candidates is not None:
