@@ -17,6 +17,7 @@ bbox coder and loss configs work unchanged.
 
 from typing import Optional, Sequence, Tuple
 
+import torch
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.roi_heads.bbox_heads import BBoxHead
 from mmdet.registry import MODELS
@@ -66,6 +67,13 @@ class RFCNBBoxHead(BBoxHead):
             samples, and under Adam (steps of about ``lr`` per weight whatever the
             gradient's size) the scores move ``k*k`` times slower. ``'sum'`` is what
             trains from scratch on the toy set (README, Model zoo). Defaults to 'mean'.
+        bias (str): Where the class and box biases live: ``'bin'`` (published: the score
+            maps' convolutions carry one bias per channel, so each output's bias is the
+            vote of its ``k*k`` bin biases) or ``'roi'`` (convolutions without bias and one
+            learnable bias per output added after the vote: the head is then exactly a
+            linear layer on the position-sensitive samples). With ``vote='sum'`` and
+            ``'bin'``, Adam moves each output's bias ``k*k`` times faster than a linear
+            layer's; ``'roi'`` removes that. Defaults to 'bin'.
         init_cfg (dict | list[dict], optional): Defaults to normal (std 0.01, bias 0)
             initialisation of both convolutions.
         **kwargs: Other :class:`BBoxHead` arguments (``bbox_coder``, ``loss_cls``,
@@ -87,6 +95,7 @@ class RFCNBBoxHead(BBoxHead):
         init_std: float = 0.01,
         hidden_channels: Optional[int] = None,
         vote: str = 'mean',
+        bias: str = 'bin',
         init_cfg: OptMultiConfig = None,
         **kwargs,
     ) -> None:
@@ -101,6 +110,8 @@ class RFCNBBoxHead(BBoxHead):
             raise ValueError(f'featmap_stride must be positive, got {featmap_stride}')
         if vote not in ('mean', 'sum'):
             raise ValueError(f"vote must be 'mean' or 'sum', got {vote!r}")
+        if bias not in ('bin', 'roi'):
+            raise ValueError(f"bias must be 'bin' or 'roi', got {bias!r}")
         # with_avg_pool keeps BBoxHead's throw-away fc_cls / fc_reg small; they are removed.
         super().__init__(
             with_avg_pool=True,
@@ -128,8 +139,13 @@ class RFCNBBoxHead(BBoxHead):
         if hidden_channels is not None:
             self.hidden = nn.Sequential(nn.Conv2d(head_in, hidden_channels, 1), nn.ReLU(True))
             head_in = hidden_channels
-        self.conv_cls = nn.Conv2d(head_in, k * k * self.cls_channels, 1)
-        self.conv_reg = nn.Conv2d(head_in, k * k * self.reg_channels, 1)
+        per_bin_bias = bias == 'bin'
+        self.conv_cls = nn.Conv2d(head_in, k * k * self.cls_channels, 1, bias=per_bin_bias)
+        self.conv_reg = nn.Conv2d(head_in, k * k * self.reg_channels, 1, bias=per_bin_bias)
+        self.cls_bias = self.reg_bias = None
+        if not per_bin_bias:  # one bias per output, after the vote (zero-initialised)
+            self.cls_bias = nn.Parameter(torch.zeros(self.cls_channels))
+            self.reg_bias = nn.Parameter(torch.zeros(self.reg_channels))
         self.deformable = deformable
         if deformable:
             self.conv_cls_offset = nn.Conv2d(head_in, k * k * 2 * self.cls_channels, 1)
@@ -181,8 +197,12 @@ class RFCNBBoxHead(BBoxHead):
             cls_bins = self.ps_roi_align(self.conv_cls(x), rois)
             reg_bins = self.ps_roi_align(self.conv_reg(x), rois)
         if self.vote == 'sum':
-            return cls_bins.sum(dim=(2, 3)), reg_bins.sum(dim=(2, 3))
-        return cls_bins.mean(dim=(2, 3)), reg_bins.mean(dim=(2, 3))
+            cls_score, bbox_pred = cls_bins.sum(dim=(2, 3)), reg_bins.sum(dim=(2, 3))
+        else:
+            cls_score, bbox_pred = cls_bins.mean(dim=(2, 3)), reg_bins.mean(dim=(2, 3))
+        if self.cls_bias is not None:
+            cls_score, bbox_pred = cls_score + self.cls_bias, bbox_pred + self.reg_bias
+        return cls_score, bbox_pred
 
 
 @MODELS.register_module()

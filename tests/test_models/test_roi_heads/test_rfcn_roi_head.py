@@ -58,6 +58,38 @@ def test_sum_vote_is_k_squared_times_the_mean_vote():
         _bbox_head(vote='max')
 
 
+@pytest.mark.parametrize('vote', ['mean', 'sum'])
+def test_roi_bias_is_the_vote_of_equal_bin_biases(vote):
+    # bias='roi': one bias per output after the vote; the same detector as per-bin biases
+    # that all equal it (mean vote) or it / k*k (sum vote), on RoIs inside the map
+    bin_head, roi_head = _bbox_head(vote=vote), _bbox_head(vote=vote, bias='roi')
+    assert roi_head.conv_cls.bias is None and roi_head.conv_reg.bias is None
+    assert roi_head.cls_bias.shape == (5,) and roi_head.reg_bias.shape == (4,)
+    assert roi_head.cls_bias.abs().max() == 0 and roi_head.reg_bias.abs().max() == 0
+    cls_b, reg_b = torch.randn(5), torch.randn(4)
+    with torch.no_grad():
+        roi_head.conv_cls.weight.copy_(bin_head.conv_cls.weight)
+        roi_head.conv_reg.weight.copy_(bin_head.conv_reg.weight)
+        roi_head.cls_bias.copy_(cls_b)
+        roi_head.reg_bias.copy_(reg_b)
+        scale = 9 if vote == 'sum' else 1
+        # conv channel = bin * cls_channels + class (PSRoIAlign's grouping)
+        bin_head.conv_cls.bias.copy_(cls_b.repeat(9) / scale)
+        bin_head.conv_reg.bias.copy_(reg_b.repeat(9) / scale)
+    x = torch.randn(2, 16, 4, 6)
+    for bin_out, roi_out in zip(bin_head(x, _rois()), roi_head(x, _rois())):
+        torch.testing.assert_close(roi_out, bin_out)
+    # each output bias gets the gradient of its output, summed over the RoIs
+    cls_score, _ = roi_head(x, _rois())
+    cls_score[:, 2].sum().backward()
+    torch.testing.assert_close(roi_head.cls_bias.grad, torch.tensor([0, 0, 3.0, 0, 0]))
+    assert sum(p.numel() for p in roi_head.parameters()) == sum(
+        p.numel() for p in bin_head.parameters()
+    ) - 9 * (5 + 4) + (5 + 4)
+    with pytest.raises(ValueError, match="bias must be 'bin' or 'roi'"):
+        _bbox_head(bias='class')
+
+
 def test_bbox_head_init_and_per_class_regression():
     head = _bbox_head(in_channels=256, roi_feat_size=7, num_classes=30)
     for conv in (head.conv_cls, head.conv_reg):
